@@ -1,0 +1,15 @@
+/** Header names used by protocol v1 (HTTP header names are case-insensitive). */
+export const HEADERS = {
+  authorization: 'Authorization',
+  session: 'Upload-Session',
+  file: 'Upload-File',
+  confirm: 'Upload-Confirm',
+  contentRange: 'Content-Range',
+  contentLength: 'Content-Length',
+  contentDigest: 'Content-Digest',
+  requestId: 'X-Request-Id',
+  retryAfter: 'Retry-After',
+} as const;
+
+/** The value `Upload-Confirm` must carry on `DELETE /:fileId`. */
+export const CONFIRM_DELETE = 'delete';

@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream';
+
+/** Names one chunk of one file. */
+export interface ChunkRef {
+  sessionId: string;
+  fileId: string;
+  index: number;
+}
+
+/** An inclusive byte range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** A chunk written to staging but not yet visible to `listChunks` or `readChunk`. */
+export interface StagedChunk {
+  /**
+   * Makes the chunk visible, atomically and without overwriting: `'exists'` when a chunk with
+   * this index is already stored (the staged bytes are then discarded and the stored ones kept).
+   */
+  commit(): Promise<'created' | 'exists'>;
+  /** Drops the staged bytes. Safe to call more than once and after commit. */
+  discard(): Promise<void>;
+}
+
+/** Thrown by `writeObject` when the key already exists: final objects are never overwritten. */
+export class ObjectExistsError extends Error {
+  constructor(readonly key: string) {
+    super(`Object already exists: ${key}`);
+    this.name = 'ObjectExistsError';
+  }
+}
+
+/**
+ * Where bytes live: chunks while a file is uploading, and final objects after assembly.
+ * Storage is the source of truth for which chunks exist; nothing else records it.
+ * Keys of final objects are `/`-separated paths made by the server from sanitized parts.
+ */
+export interface BlobStore {
+  /**
+   * Streams `body` to a staging location. Rejects (and leaves nothing behind) when the body
+   * stream errors. The caller counts and hashes the bytes and then commits or discards.
+   */
+  stageChunk(ref: ChunkRef, body: Readable): Promise<StagedChunk>;
+  /** Indices of the committed chunks of a file, ascending. */
+  listChunks(sessionId: string, fileId: string): Promise<number[]>;
+  /** The plaintext bytes of a committed chunk; the stream errors if the chunk does not exist. */
+  readChunk(ref: ChunkRef): Readable;
+  /** Removes every chunk (committed or staged) of a file. Idempotent. */
+  deleteChunks(sessionId: string, fileId: string): Promise<void>;
+  /** Removes every chunk of every file of a session. Idempotent. */
+  deleteSessionChunks(sessionId: string): Promise<void>;
+  /**
+   * Writes a final object from `source`, atomically: it exists whole or not at all.
+   * Throws {@link ObjectExistsError} when `key` exists. Resolves with the bytes written.
+   */
+  writeObject(key: string, source: Readable): Promise<{ size: number }>;
+  /** Copies an object to a new key (never overwriting; {@link ObjectExistsError}). */
+  copyObject(sourceKey: string, targetKey: string): Promise<void>;
+  /** The plaintext bytes of an object, or of an inclusive range of it. */
+  readObject(key: string, range?: ByteRange): Readable;
+  /** Size in plaintext bytes, or undefined when the object does not exist. */
+  statObject(key: string): Promise<{ size: number } | undefined>;
+  /** Removes an object. Idempotent. */
+  deleteObject(key: string): Promise<void>;
+  /** Releases resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import type { FileError, FileStatus, FileTypeId, UploadMetadata } from '@file-uploader/protocol';
+
+/** A session as stored. Times are epoch milliseconds. */
+export interface StoredSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  chunkSize: number;
+  metadata: UploadMetadata;
+  /** Set by the cleanup job once the session's chunks have been removed after expiry. */
+  cleanedAt?: number;
+}
+
+/** A file as stored. Times are epoch milliseconds. */
+export interface StoredFile {
+  id: string;
+  sessionId: string;
+  userId: string;
+  /** Sanitized display name. */
+  name: string;
+  size: number;
+  /** MIME type the client reported (untrusted, informational). */
+  clientType: string;
+  /** The allowed type the client claims (by extension, else MIME type). */
+  claimedType: FileTypeId;
+  lastModified?: number;
+  totalChunks: number;
+  status: FileStatus;
+  createdAt: number;
+  updatedAt: number;
+  /** The ready file this one duplicates (dedupe at initiate). */
+  duplicateOf?: string;
+  /** Content hash computed by the server at assembly (or copied from the duplicated file). */
+  contentHash?: string;
+  /** MIME type detected from the bytes. */
+  detectedType?: string;
+  /** Allowed type the bytes were recognised as. */
+  fileType?: FileTypeId;
+  /** Key of the final object in the BlobStore. */
+  objectKey?: string;
+  error?: FileError;
+}
+
+/** Fields `transitionFile` may change. */
+export type FilePatch = Partial<
+  Pick<
+    StoredFile,
+    | 'status'
+    | 'contentHash'
+    | 'detectedType'
+    | 'fileType'
+    | 'objectKey'
+    | 'error'
+    | 'duplicateOf'
+  >
+>;
+
+/**
+ * Session and file records. Chunk presence is not stored here: the BlobStore knows it.
+ * Every implementation runs session-store.conformance.ts.
+ */
+export interface SessionStore {
+  /** Stores a session with its files, atomically. */
+  createSession(session: StoredSession, files: StoredFile[]): Promise<void>;
+  getSession(sessionId: string): Promise<StoredSession | undefined>;
+  getFile(fileId: string): Promise<StoredFile | undefined>;
+  /** Files of a session in the order they were given at creation. */
+  listFiles(sessionId: string): Promise<StoredFile[]>;
+  /**
+   * Compare-and-set: applies `patch` (and bumps `updatedAt`) only when the file's current
+   * status is one of `from`. Returns the updated file, or undefined when the file is missing
+   * or in another status.
+   */
+  transitionFile(
+    fileId: string,
+    from: readonly FileStatus[],
+    patch: FilePatch,
+  ): Promise<StoredFile | undefined>;
+  /** Removes a file record. Returns false when it did not exist. */
+  deleteFile(fileId: string): Promise<boolean>;
+  /** A `ready` file of `userId` with this content hash and size, if any. */
+  findReadyFile(userId: string, contentHash: string, size: number): Promise<StoredFile | undefined>;
+  /** Sessions with `expiresAt <= now` not yet cleaned, oldest first. */
+  listExpiredSessions(now: number, limit: number): Promise<StoredSession[]>;
+  /** Records that the cleanup job has handled an expired session. */
+  markSessionCleaned(sessionId: string, at: number): Promise<void>;
+  /** Files in any of `statuses`, across all sessions (used to resume work after a restart). */
+  listFilesByStatus(statuses: readonly FileStatus[], limit: number): Promise<StoredFile[]>;
+  /** Resolves when the store can serve requests; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
