@@ -29,4 +29,16 @@ function browserPackage(dir) {
   ];
 }
 
-export default packages.flatMap(browserPackage);
+/** Example pages: one bundle each, with their dependencies inside. */
+function examplePage(dir) {
+  return {
+    input: `${dir}/src/main.ts`,
+    output: { file: `${dir}/dist/main.js`, format: 'es', sourcemap: true },
+    plugins: [
+      nodeResolve({ exportConditions: ['source', 'production'], extensions: ['.ts', '.js'] }),
+      esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json', minify: true }),
+    ],
+  };
+}
+
+export default [...packages.flatMap(browserPackage), examplePage('examples/vanilla')];

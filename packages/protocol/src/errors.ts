@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, message: 'This resource belongs to another user.' },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  request_timeout: { status: 408, message: 'The request body stopped arriving.' },
   conflict: { status: 409, message: 'The request conflicts with what is stored.' },
   session_expired: { status: 410, message: 'The upload session has expired.' },
   length_required: { status: 411, message: 'Content-Length is required.' },

@@ -1,0 +1,86 @@
+import Koa from 'koa';
+import cors from '@koa/cors';
+import compress from 'koa-compress';
+import helmet from 'koa-helmet';
+import serve from 'koa-static';
+import { HEADERS } from '@file-uploader/protocol';
+import type { ServerDeps } from './deps.js';
+import { errorHandler } from './middleware/error-handler.js';
+import { limitByIp } from './middleware/rate-limit.js';
+import { requestId } from './middleware/request-id.js';
+import { apiRouter } from './routes/api-router.js';
+import { publicRouter } from './routes/public-router.js';
+import { Assembler } from './services/assembler.js';
+
+/** A built app and the pieces the server process drives. */
+export interface AppHandle {
+  app: Koa;
+  assembler: Assembler;
+  /** Readiness: false once shutdown begins. */
+  state: { ready: boolean };
+}
+
+const CORS_HEADERS = [
+  HEADERS.authorization,
+  'Content-Type',
+  HEADERS.contentRange,
+  HEADERS.contentDigest,
+  HEADERS.session,
+  HEADERS.file,
+  HEADERS.confirm,
+  HEADERS.requestId,
+];
+
+/** Builds the Koa app from its dependencies; only the server process listens. */
+export function createApp(deps: ServerDeps): AppHandle {
+  const { config, log } = deps;
+  const app = new Koa({ proxy: config.trustProxy });
+  const state = { ready: true };
+  const assembler = new Assembler({
+    sessions: deps.sessions,
+    blobs: deps.blobs,
+    locker: deps.locker,
+    log,
+    allowedTypes: config.allowedTypes,
+  });
+
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    const code = (err as { code?: string })?.code;
+    // A client that hangs up mid-response is not a server fault.
+    const gone = code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';
+    (ctx?.state.log ?? log)[gone ? 'debug' : 'error']({ err }, gone ? 'client went away' : 'request failed');
+  });
+
+  app.use(requestId(log));
+  app.use(errorHandler());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"] },
+      },
+      crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+    }),
+  );
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('Origin');
+        if (config.corsOrigins.includes('*')) return '*';
+        return config.corsOrigins.includes(origin) ? origin : '';
+      },
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: CORS_HEADERS,
+      exposeHeaders: [HEADERS.requestId, HEADERS.retryAfter, 'Content-Disposition'],
+      maxAge: 600,
+    }),
+  );
+  app.use(compress({ filter: (type) => /json/i.test(type), threshold: 1024 }));
+  app.use(limitByIp(deps.rateLimiters));
+  const pub = publicRouter(deps, state);
+  app.use(pub.routes()).use(pub.allowedMethods());
+  const api = apiRouter(deps, assembler);
+  app.use(api.routes()).use(api.allowedMethods());
+  if (config.staticDir) app.use(serve(config.staticDir, { index: 'index.html' }));
+
+  return { app, assembler, state };
+}

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  CHUNK_SIZE_UNIT,
+  DEFAULT_ALLOWED_TYPES,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_FILES,
+  DEFAULT_MAX_SESSION_BYTES,
+  SESSION_TTL_MS,
+  resolveFileType,
+  type FileTypeId,
+} from '@file-uploader/protocol';
+
+/** Everything the server is configured with; built from environment variables only. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Base URL used in signed download URLs; defaults to http://localhost:<port>. */
+  publicUrl: string;
+  dataDir: string;
+  devMode: boolean;
+  /** Folder served at `/` (the demo page); only when set. */
+  staticDir?: string;
+  jwt: { secret?: Uint8Array; jwksUrl?: string; issuer?: string; audience?: string };
+  chunkSize: number;
+  maxFileBytes: number;
+  maxSessionBytes: number;
+  maxFiles: number;
+  allowedTypes: FileTypeId[];
+  sessionTtlMs: number;
+  sessionStore: 'embedded' | 'memory';
+  encryptionKey?: Buffer;
+  downloadSecret: Uint8Array;
+  downloadTtlSeconds: number;
+  corsOrigins: string[];
+  rateLimit: { userPoints: number; ipPoints: number; durationSeconds: number };
+  /** Bound on waiting for in-flight requests at shutdown. */
+  shutdownTimeoutMs: number;
+  cleanupIntervalMs: number;
+  /** A chunk body that sends nothing for this long is dropped. */
+  bodyTimeoutMs: number;
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+/** Thrown when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** Parses `8388608`, `8MiB`, `100MB`, `1.5 GiB`. */
+export function parseSize(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'x'];
+  if (!match?.[1] || unit === undefined) return undefined;
+  const bytes = Number(match[1]) * unit;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** Parses `300`, `300s`, `15m`, `24h`, `500ms` into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
+  if (!match?.[1]) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    (match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(match[1]) * factor;
+}
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const size = (name: string) =>
+  z.string().transform((v, ctx) => {
+    const bytes = parseSize(v);
+    if (bytes === undefined || bytes <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a size such as 8MiB or 104857600` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+const duration = (name: string) =>
+  z.string().transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 300s or 24h` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+const base64Key = (name: string) =>
+  z.string().transform((v, ctx) => {
+    const key = Buffer.from(v, 'base64');
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be 32 bytes in base64 (44 characters)` });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int('PORT', 0, 65535).default(8080),
+  PUBLIC_URL: z.url('PUBLIC_URL must be an absolute URL').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DEV_MODE: bool.default(false),
+  STATIC_DIR: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWKS_URL: z.url('JWKS_URL must be an absolute URL').optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  CHUNK_SIZE: size('CHUNK_SIZE').default(DEFAULT_CHUNK_SIZE),
+  MAX_FILE_BYTES: size('MAX_FILE_BYTES').optional(),
+  MAX_SESSION_BYTES: size('MAX_SESSION_BYTES').default(DEFAULT_MAX_SESSION_BYTES),
+  MAX_FILES: int('MAX_FILES', 1, 10_000).default(DEFAULT_MAX_FILES),
+  ALLOWED_TYPES: z.string().optional(),
+  SESSION_TTL: duration('SESSION_TTL').default(SESSION_TTL_MS),
+  SESSION_STORE: z.enum(['embedded', 'memory']).default('embedded'),
+  ENCRYPTION_KEY: base64Key('ENCRYPTION_KEY').optional(),
+  DOWNLOAD_SECRET: z.string().min(32, 'DOWNLOAD_SECRET must be at least 32 characters').optional(),
+  DOWNLOAD_URL_TTL: duration('DOWNLOAD_URL_TTL').default(300_000),
+  CORS_ORIGINS: z.string().default(''),
+  RATE_LIMIT_USER: int('RATE_LIMIT_USER', 1, 1_000_000).default(600),
+  RATE_LIMIT_IP: int('RATE_LIMIT_IP', 1, 1_000_000).default(1200),
+  RATE_LIMIT_WINDOW: duration('RATE_LIMIT_WINDOW').default(60_000),
+  SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT').default(10_000),
+  CLEANUP_INTERVAL: duration('CLEANUP_INTERVAL').default(600_000),
+  BODY_TIMEOUT: duration('BODY_TIMEOUT').default(30_000),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Reads and validates the configuration. Throws {@link ConfigError} listing every problem.
+ * Empty variables count as unset.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in EnvSchema.shape && value !== ''),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  if (e.CHUNK_SIZE % CHUNK_SIZE_UNIT !== 0) {
+    problems.push(`CHUNK_SIZE must be a multiple of ${CHUNK_SIZE_UNIT} bytes (256 KiB)`);
+  }
+  const allowedTypes: FileTypeId[] = [];
+  for (const entry of (e.ALLOWED_TYPES ?? DEFAULT_ALLOWED_TYPES.join(',')).split(',')) {
+    if (!entry.trim()) continue;
+    const id = resolveFileType(entry);
+    if (id) allowedTypes.push(id);
+    else problems.push(`ALLOWED_TYPES: unknown type "${entry.trim()}" (known: pdf, doc, docx, xls, xlsx, png, jpg)`);
+  }
+  if (allowedTypes.length === 0) problems.push('ALLOWED_TYPES must name at least one type');
+  if (e.JWT_SECRET && e.JWKS_URL) problems.push('Set JWT_SECRET or JWKS_URL, not both');
+  if (!e.JWT_SECRET && !e.JWKS_URL && !e.DEV_MODE) {
+    problems.push('JWT_SECRET (HS256) or JWKS_URL is required unless DEV_MODE=1');
+  }
+  if (e.DEV_MODE && e.JWKS_URL) problems.push('DEV_MODE mints tokens with JWT_SECRET; unset JWKS_URL');
+  if (!e.DOWNLOAD_SECRET && !e.DEV_MODE) {
+    problems.push('DOWNLOAD_SECRET (at least 32 characters) is required unless DEV_MODE=1');
+  }
+  const maxFileBytes = e.MAX_FILE_BYTES ?? e.MAX_SESSION_BYTES;
+  if (maxFileBytes > e.MAX_SESSION_BYTES) {
+    problems.push('MAX_FILE_BYTES must not exceed MAX_SESSION_BYTES');
+  }
+  const corsOrigins = e.CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS: "${origin}" must be an origin such as https://app.example.com`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const encoder = new TextEncoder();
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    devMode: e.DEV_MODE,
+    staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
+    jwt: {
+      // Dev mode without a secret gets a random one per start: tokens then die with the process.
+      secret: e.JWT_SECRET
+        ? encoder.encode(e.JWT_SECRET)
+        : e.DEV_MODE
+          ? randomBytes(32)
+          : undefined,
+      jwksUrl: e.JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    chunkSize: e.CHUNK_SIZE,
+    maxFileBytes,
+    maxSessionBytes: e.MAX_SESSION_BYTES,
+    maxFiles: e.MAX_FILES,
+    allowedTypes: [...new Set(allowedTypes)],
+    sessionTtlMs: e.SESSION_TTL,
+    sessionStore: e.SESSION_STORE,
+    encryptionKey: e.ENCRYPTION_KEY,
+    downloadSecret: e.DOWNLOAD_SECRET ? encoder.encode(e.DOWNLOAD_SECRET) : randomBytes(32),
+    downloadTtlSeconds: Math.max(1, Math.round(e.DOWNLOAD_URL_TTL / 1000)),
+    corsOrigins,
+    rateLimit: {
+      userPoints: e.RATE_LIMIT_USER,
+      ipPoints: e.RATE_LIMIT_IP,
+      durationSeconds: Math.max(1, Math.round(e.RATE_LIMIT_WINDOW / 1000)),
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    cleanupIntervalMs: e.CLEANUP_INTERVAL,
+    bodyTimeoutMs: e.BODY_TIMEOUT,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+}

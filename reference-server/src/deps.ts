@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { BlobStore } from './stores/blob-store.js';
+import type { Locker } from './stores/locker.js';
+import type { SessionStore } from './stores/session-store.js';
+import type { RateLimiters } from './middleware/rate-limit.js';
+import type { TokenVerifier } from './middleware/auth.js';
+
+/** What the app is built from; tests and backends swap any part. */
+export interface ServerDeps {
+  config: Config;
+  log: Logger;
+  sessions: SessionStore;
+  blobs: BlobStore;
+  locker: Locker;
+  rateLimiters: RateLimiters;
+  verifyToken: TokenVerifier;
+}

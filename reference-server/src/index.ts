@@ -1,0 +1,12 @@
+export { createApp } from './app.js';
+export type { AppHandle } from './app.js';
+export { startServer, embeddedDeps } from './server.js';
+export type { RunningServer } from './server.js';
+export { loadConfig, ConfigError, parseSize, parseDuration } from './config.js';
+export type { Config } from './config.js';
+export type { ServerDeps } from './deps.js';
+export { HttpError } from './http-error.js';
+export type { BlobStore, ChunkRef, StagedChunk, ByteRange } from './stores/blob-store.js';
+export { ObjectExistsError } from './stores/blob-store.js';
+export type { SessionStore, StoredSession, StoredFile, FilePatch } from './stores/session-store.js';
+export type { Locker, Lock } from './stores/locker.js';

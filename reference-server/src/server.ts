@@ -1,0 +1,102 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import type { ServerDeps } from './deps.js';
+import { createApp } from './app.js';
+import { createTokenVerifier } from './middleware/auth.js';
+import { memoryRateLimiters } from './middleware/rate-limit.js';
+import { Cleaner } from './services/cleaner.js';
+import { FsBlobStore } from './stores/fs-blob-store.js';
+import { MemoryLocker } from './stores/memory-locker.js';
+import { MemorySessionStore } from './stores/memory-session-store.js';
+import { SqliteSessionStore } from './stores/sqlite-session-store.js';
+
+/** A listening server. */
+export interface RunningServer {
+  server: Server;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  deps: ServerDeps;
+  /** Stops accepting, lets in-flight requests finish within the shutdown bound, closes stores. */
+  close(): Promise<void>;
+}
+
+/** The embedded backends: local disk and an SQLite session store (or memory). */
+export async function embeddedDeps(config: Config, log: Logger): Promise<ServerDeps> {
+  await mkdir(config.dataDir, { recursive: true });
+  const blobs = await FsBlobStore.open({
+    root: path.join(config.dataDir, 'blobs'),
+    encryptionKey: config.encryptionKey,
+  });
+  const sessions =
+    config.sessionStore === 'memory'
+      ? new MemorySessionStore()
+      : SqliteSessionStore.open({ path: path.join(config.dataDir, 'sessions.db') });
+  return {
+    config,
+    log,
+    blobs,
+    sessions,
+    locker: new MemoryLocker(),
+    rateLimiters: memoryRateLimiters(config.rateLimit),
+    verifyToken: createTokenVerifier(config.jwt),
+  };
+}
+
+/** Starts the server: stores, app, background upkeep, and the HTTP listener. */
+export async function startServer(
+  config: Config,
+  options: { log?: Logger; deps?: ServerDeps } = {},
+): Promise<RunningServer> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'file-uploader' } });
+  const deps = options.deps ?? (await embeddedDeps(config, log));
+  const { app, assembler, state } = createApp(deps);
+  const cleaner = new Cleaner({
+    sessions: deps.sessions,
+    blobs: deps.blobs,
+    assembler,
+    log,
+    intervalMs: config.cleanupIntervalMs,
+  });
+
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 5_000;
+  const active = new Set<Socket>();
+  server.on('connection', (socket) => {
+    active.add(socket);
+    socket.on('close', () => active.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  cleaner.start();
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, devMode: config.devMode, dataDir: config.dataDir }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      state.ready = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timeout = new Promise<'timeout'>((resolve) =>
+        setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref(),
+      );
+      if ((await Promise.race([closed, timeout])) === 'timeout') {
+        log.warn({ connections: active.size }, 'shutdown timeout: closing open connections');
+        server.closeAllConnections();
+        await closed;
+      }
+      await cleaner.stop();
+      await deps.sessions.close();
+      await deps.blobs.close();
+      log.info('stopped');
+    })());
+  return { server, url, deps, close };
+}

@@ -1,0 +1,136 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { buffer } from 'node:stream/consumers';
+import type { Logger } from 'pino';
+import type { FileError, FileStatus } from '@file-uploader/protocol';
+import type { BlobStore } from '../stores/blob-store.js';
+import type { Locker } from '../stores/locker.js';
+import type { SessionStore, StoredFile } from '../stores/session-store.js';
+import { ContentHasher } from './content-hasher.js';
+import { detectType } from './detect-type.js';
+import { objectKey } from './object-key.js';
+
+/** How long an assembly may hold its file's lock before another instance may take over. */
+const ASSEMBLY_LOCK_MS = 10 * 60_000;
+
+/** Statuses from which a complete file may be assembled (assembling: resumed after a crash). */
+const ASSEMBLABLE: readonly FileStatus[] = ['pending', 'uploading', 'assembling'];
+
+/**
+ * Turns a file's chunks into its final object: concatenates them in order while computing the
+ * content hash, checks the size and the real type, and records the outcome. The chunks are
+ * removed only after the outcome is stored, so a crash at any point can be resumed.
+ */
+export class Assembler {
+  constructor(
+    private readonly deps: {
+      sessions: SessionStore;
+      blobs: BlobStore;
+      locker: Locker;
+      log: Logger;
+      allowedTypes: readonly string[];
+    },
+  ) {}
+
+  /**
+   * Assembles the file if all its chunks are stored and nobody else is assembling it.
+   * Returns the file as it stands afterwards.
+   */
+  async assembleIfComplete(fileId: string): Promise<StoredFile | undefined> {
+    const { sessions, blobs, locker } = this.deps;
+    const lock = await locker.tryAcquire(`file:${fileId}`, ASSEMBLY_LOCK_MS);
+    if (!lock) return sessions.getFile(fileId);
+    try {
+      const current = await sessions.getFile(fileId);
+      if (!current || !ASSEMBLABLE.includes(current.status)) return current;
+      const chunks = await blobs.listChunks(current.sessionId, current.id);
+      if (chunks.filter((i) => i < current.totalChunks).length < current.totalChunks) {
+        return current;
+      }
+      const file = await sessions.transitionFile(fileId, ASSEMBLABLE, { status: 'assembling' });
+      if (!file) return sessions.getFile(fileId);
+      try {
+        return await this.#assemble(file);
+      } catch (err) {
+        // The chunks are intact: let the next chunk request (a client retry) assemble again.
+        await sessions.transitionFile(fileId, ['assembling'], { status: 'uploading' });
+        throw err;
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #assemble(file: StoredFile): Promise<StoredFile | undefined> {
+    const { blobs, log } = this.deps;
+    const key = objectKey(file, Date.now());
+    const hasher = new ContentHasher();
+    const chunks = Readable.from(this.#chunkBytes(file));
+    const written = blobs.writeObject(key, hasher);
+    await Promise.all([pipeline(chunks, hasher), written]);
+
+    const reject = async (error: FileError) => {
+      await blobs.deleteObject(key);
+      log.info({ fileId: file.id, code: error.code }, 'file rejected');
+      return this.#finish(file, { status: 'rejected', error, contentHash: hasher.contentHash() });
+    };
+    if (hasher.bytes !== file.size) {
+      return reject({
+        code: 'size_mismatch',
+        message: `Assembled ${hasher.bytes} bytes; ${file.size} were declared.`,
+      });
+    }
+    const read = (start: number, end: number) => buffer(blobs.readObject(key, { start, end }));
+    const detected = await detectType(read, file.size);
+    const outcome = {
+      contentHash: hasher.contentHash(),
+      ...(detected.mime ? { detectedType: detected.mime } : {}),
+      ...(detected.fileType ? { fileType: detected.fileType } : {}),
+    };
+    if (!detected.fileType || !this.deps.allowedTypes.includes(detected.fileType)) {
+      await blobs.deleteObject(key);
+      return this.#finish(file, {
+        status: 'rejected',
+        ...outcome,
+        error: {
+          code: 'type_mismatch',
+          message: `The content is ${detected.mime ?? 'of an unknown type'}, which is not allowed.`,
+        },
+      });
+    }
+    if (detected.fileType !== file.claimedType) {
+      await blobs.deleteObject(key);
+      return this.#finish(file, {
+        status: 'rejected',
+        ...outcome,
+        error: {
+          code: 'type_mismatch',
+          message: `The content is ${detected.fileType.toUpperCase()}, but the file was declared as ${file.claimedType.toUpperCase()}.`,
+        },
+      });
+    }
+    log.info({ fileId: file.id, key, bytes: hasher.bytes }, 'file assembled');
+    return this.#finish(file, { status: 'ready', objectKey: key, ...outcome });
+  }
+
+  async #finish(
+    file: StoredFile,
+    patch: Parameters<SessionStore['transitionFile']>[2],
+  ): Promise<StoredFile | undefined> {
+    const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch);
+    await this.deps.blobs.deleteChunks(file.sessionId, file.id);
+    return done;
+  }
+
+  async *#chunkBytes(file: StoredFile): AsyncGenerator<Buffer> {
+    for (let index = 0; index < file.totalChunks; index++) {
+      for await (const part of this.deps.blobs.readChunk({
+        sessionId: file.sessionId,
+        fileId: file.id,
+        index,
+      })) {
+        yield part as Buffer;
+      }
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  chunkRange,
+  parseContentDigest,
+  parseContentRange,
+  type ChunkResponse,
+} from '@file-uploader/protocol';
+import { HttpError } from '../http-error.js';
+import type { BlobStore, ChunkRef } from '../stores/blob-store.js';
+import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
+import type { Assembler } from './assembler.js';
+import { ChunkMeter } from './chunk-meter.js';
+import { receivedOf } from './file-views.js';
+
+/** The validated headers of a chunk request. */
+export interface ChunkHeaders {
+  contentLength: string;
+  contentRange: string;
+  contentDigest: string;
+}
+
+interface ChunkPlan {
+  ref: ChunkRef;
+  length: number;
+  digest: Buffer | null;
+}
+
+/** Checks a chunk's headers against its file before any byte of the body is read. */
+export function planChunk(session: StoredSession, file: StoredFile, headers: ChunkHeaders): ChunkPlan {
+  if (!/^\d{1,15}$/.test(headers.contentLength)) {
+    throw new HttpError('length_required', 'Content-Length is required for chunks.');
+  }
+  const length = Number(headers.contentLength);
+  const range = parseContentRange(headers.contentRange);
+  if (!range) {
+    throw new HttpError('range_not_satisfiable', 'Content-Range must be "bytes <start>-<end>/<size>".');
+  }
+  if (range.size !== file.size) {
+    throw new HttpError('range_not_satisfiable', `The file is ${file.size} bytes, not ${range.size}.`);
+  }
+  const index = range.start / session.chunkSize;
+  if (!Number.isInteger(index) || index >= file.totalChunks) {
+    throw new HttpError(
+      'range_not_satisfiable',
+      `A chunk must start at a multiple of the chunk size (${session.chunkSize}).`,
+    );
+  }
+  const expected = chunkRange(index, file.size, session.chunkSize);
+  if (range.end !== expected.end) {
+    throw new HttpError(
+      'range_not_satisfiable',
+      `Chunk ${index} spans bytes ${expected.start}-${expected.end}.`,
+    );
+  }
+  if (length !== expected.end - expected.start + 1) {
+    throw new HttpError('body_length_mismatch', 'Content-Length does not match Content-Range.');
+  }
+  let digest: Uint8Array | null = null;
+  if (headers.contentDigest) {
+    try {
+      digest = parseContentDigest(headers.contentDigest);
+    } catch (err) {
+      throw new HttpError('validation_failed', (err as Error).message);
+    }
+  }
+  return {
+    ref: { sessionId: session.id, fileId: file.id, index },
+    length,
+    digest: digest && Buffer.from(digest),
+  };
+}
+
+/** A body that stopped early (the client went away) is a length mismatch, not a server fault. */
+function bodyError(err: unknown): unknown {
+  if (err instanceof HttpError) return err;
+  const code = (err as { code?: string })?.code;
+  if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
+    return new HttpError('body_length_mismatch', 'The body ended before Content-Length bytes arrived.');
+  }
+  return err;
+}
+
+async function sha256Of(stream: Readable): Promise<Buffer> {
+  const hash = createHash('sha256');
+  for await (const part of stream) hash.update(part as Buffer);
+  return hash.digest();
+}
+
+/**
+ * Receives chunk bodies: streams them to staging while counting and hashing, verifies length
+ * and digest, then commits. A chunk sent again is compared with the stored one.
+ */
+export class ChunkReceiver {
+  constructor(
+    private readonly deps: {
+      sessions: SessionStore;
+      blobs: BlobStore;
+      assembler: Assembler;
+      bodyTimeoutMs: number;
+    },
+  ) {}
+
+  async receive(
+    session: StoredSession,
+    file: StoredFile,
+    plan: ChunkPlan,
+    body: Readable,
+  ): Promise<ChunkResponse> {
+    const { blobs, sessions } = this.deps;
+    const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs);
+    const flowing = pipeline(body, meter);
+    flowing.catch(() => {}); // Reported through the staging or draining promise below.
+    const accepting = file.status === 'pending' || file.status === 'uploading';
+
+    if (!accepting) {
+      // The file is past uploading: a repeated chunk is fine if its bytes match what was stored.
+      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
+        throw bodyError(err);
+      });
+      this.#verify(meter, plan);
+      const stored = await this.#storedDigest(file, plan);
+      if (!stored?.equals(meter.digest())) {
+        throw new HttpError('conflict', `The file is ${file.status} and takes no new bytes.`);
+      }
+      return this.#response(session, file, plan);
+    }
+
+    const staged = await blobs.stageChunk(plan.ref, meter).catch((err: unknown) => {
+      throw bodyError(err);
+    });
+    let outcome: 'created' | 'exists';
+    try {
+      await flowing.catch((err: unknown) => {
+        throw bodyError(err);
+      });
+      this.#verify(meter, plan);
+      outcome = await staged.commit();
+    } finally {
+      await staged.discard();
+    }
+    if (outcome === 'exists') {
+      const stored = await this.#storedDigest(file, plan);
+      if (!stored?.equals(meter.digest())) {
+        throw new HttpError('conflict', `Chunk ${plan.ref.index} is stored with different bytes.`);
+      }
+    }
+    // A delete may have removed the file while the body streamed: leave nothing behind.
+    if (!(await sessions.getFile(file.id))) {
+      await blobs.deleteChunks(file.sessionId, file.id);
+      throw new HttpError('not_found', 'The file was deleted.');
+    }
+    const uploading = await sessions.transitionFile(file.id, ['pending'], { status: 'uploading' });
+    const assembled = await this.deps.assembler.assembleIfComplete(file.id);
+    return this.#response(session, assembled ?? uploading ?? file, plan);
+  }
+
+  #verify(meter: ChunkMeter, plan: ChunkPlan): void {
+    if (meter.bytes !== plan.length) {
+      throw new HttpError('body_length_mismatch', `Received ${meter.bytes} of ${plan.length} bytes.`);
+    }
+    if (plan.digest && !plan.digest.equals(meter.digest())) {
+      throw new HttpError('digest_mismatch');
+    }
+  }
+
+  /** SHA-256 of the stored bytes of this chunk: from staging, or from the final object. */
+  async #storedDigest(file: StoredFile, plan: ChunkPlan): Promise<Buffer | undefined> {
+    const { blobs, sessions } = this.deps;
+    const chunks = await blobs.listChunks(file.sessionId, file.id);
+    if (chunks.includes(plan.ref.index)) return sha256Of(blobs.readChunk(plan.ref));
+    const current = await sessions.getFile(file.id);
+    if (!current?.objectKey) return undefined;
+    const session = await sessions.getSession(file.sessionId);
+    if (!session) return undefined;
+    return sha256Of(
+      blobs.readObject(current.objectKey, chunkRange(plan.ref.index, file.size, session.chunkSize)),
+    );
+  }
+
+  async #response(session: StoredSession, file: StoredFile, plan: ChunkPlan): Promise<ChunkResponse> {
+    const { receivedBytes } = await receivedOf(this.deps.blobs, file, session.chunkSize);
+    return { fileId: file.id, chunkIndex: plan.ref.index, receivedBytes, status: file.status };
+  }
+}

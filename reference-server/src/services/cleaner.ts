@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import { FINAL_STATUSES } from '@file-uploader/protocol';
+import type { BlobStore } from '../stores/blob-store.js';
+import type { SessionStore } from '../stores/session-store.js';
+import type { Assembler } from './assembler.js';
+
+/**
+ * Background upkeep: removes the chunks of expired sessions (their unfinished files end
+ * `failed` with `session_expired`), and finishes assemblies a crash interrupted.
+ */
+export class Cleaner {
+  #timer?: NodeJS.Timeout;
+  #running?: Promise<void>;
+
+  constructor(
+    private readonly deps: {
+      sessions: SessionStore;
+      blobs: BlobStore;
+      assembler: Assembler;
+      log: Logger;
+      intervalMs: number;
+    },
+  ) {}
+
+  /** Runs once now, then every interval. */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  #schedule(delay: number): void {
+    this.#timer = setTimeout(() => {
+      this.#running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.deps.log.error({ err }, 'cleanup failed'))
+        .finally(() => {
+          if (this.#timer) this.#schedule(this.deps.intervalMs);
+        });
+    }, delay);
+    this.#timer.unref();
+  }
+
+  /** One pass; returns how many sessions were cleaned. */
+  async runOnce(now = Date.now()): Promise<number> {
+    const { sessions, blobs, assembler, log } = this.deps;
+    for (const file of await sessions.listFilesByStatus(['assembling'], 100)) {
+      await assembler.assembleIfComplete(file.id);
+    }
+    let cleaned = 0;
+    for (;;) {
+      const expired = await sessions.listExpiredSessions(now, 100);
+      if (expired.length === 0) break;
+      for (const session of expired) {
+        for (const file of await sessions.listFiles(session.id)) {
+          if (FINAL_STATUSES.includes(file.status)) continue;
+          await sessions.transitionFile(file.id, [file.status], {
+            status: 'failed',
+            error: { code: 'session_expired', message: 'The session expired before the file was complete.' },
+          });
+        }
+        await blobs.deleteSessionChunks(session.id);
+        await sessions.markSessionCleaned(session.id, now);
+        cleaned++;
+      }
+    }
+    if (cleaned > 0) log.info({ sessions: cleaned }, 'expired sessions cleaned');
+    return cleaned;
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * BlobStore on a local filesystem.
+ *
+ * Layout under `root`:
+ *   chunks/<sessionId>/<fileId>/<index, 8 digits>   committed chunks
+ *   objects/<key>                                    final objects
+ *   tmp/                                             files being written (same filesystem)
+ *
+ * Writes go to tmp/ and become visible with link(), which is atomic and never overwrites, so a
+ * reader sees a file whole or not at all and two writers of one name cannot clobber each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { copyFile, link, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
+import { ObjectExistsError } from './blob-store.js';
+import {
+  assertValidKey,
+  createDecryptedReadStream,
+  createEncryptStream,
+  plaintextSize,
+} from './encrypted-format.js';
+
+export interface FsBlobStoreOptions {
+  /** Directory holding everything; created when missing. */
+  root: string;
+  /** 32-byte AES-256 key: when set, chunks and objects are encrypted at rest. */
+  encryptionKey?: Buffer;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+const INDEX_NAME = /^\d+$/;
+/** Errors of link() that mean "this filesystem cannot hard-link", so copy instead. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function assertSegment(value: string, what: string): void {
+  if (typeof value !== 'string' || !SEGMENT.test(value)) {
+    throw new TypeError(`Unsafe ${what}: ${JSON.stringify(value)}`);
+  }
+}
+
+function assertChunkRef(ref: ChunkRef): void {
+  assertSegment(ref.sessionId, 'session id');
+  assertSegment(ref.fileId, 'file id');
+  if (!Number.isSafeInteger(ref.index) || ref.index < 0) {
+    throw new TypeError(`Invalid chunk index: ${ref.index}`);
+  }
+}
+
+/** The server sanitizes keys already; this is defence in depth against path traversal. */
+function assertObjectKey(key: string): void {
+  const unsafe =
+    typeof key !== 'string' ||
+    key === '' ||
+    key.includes('\0') ||
+    key.includes('\\') ||
+    key.split('/').some((part) => part === '' || part === '.' || part === '..');
+  if (unsafe) throw new TypeError(`Unsafe object key: ${JSON.stringify(key)}`);
+}
+
+function assertRange(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`Invalid byte range: ${start}-${end}`);
+  }
+}
+
+async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  }
+}
+
+/** Waits until the file descriptor is released, whether the write succeeded or not. */
+async function closed(stream: WriteStream): Promise<void> {
+  if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Hard-links `from` to `to`, creating parent directories: 'exists' when `to` is taken.
+ * Retries when a concurrent deleteObject pruned the fresh parent between mkdir and link.
+ */
+async function linkNoClobber(from: string, to: string): Promise<'created' | 'exists'> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dirname(to), { recursive: true });
+    try {
+      await link(from, to);
+      return 'created';
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return 'exists';
+      if (errorCode(error) === 'ENOENT' && attempt < 3 && (await exists(from))) continue;
+      throw error;
+    }
+  }
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly #root: string;
+  readonly #key: Buffer | undefined;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: FsBlobStoreOptions) {
+    if (options.encryptionKey) assertValidKey(options.encryptionKey);
+    this.#root = resolve(options.root);
+    this.#key = options.encryptionKey;
+  }
+
+  /** Creates the store and its directories. */
+  static async open(options: FsBlobStoreOptions): Promise<FsBlobStore> {
+    const store = new FsBlobStore(options);
+    await store.#ensureDirs();
+    return store;
+  }
+
+  #ensureDirs(): Promise<void> {
+    this.#ready ??= (async () => {
+      for (const dir of ['chunks', 'objects', 'tmp']) {
+        await mkdir(join(this.#root, dir), { recursive: true });
+      }
+    })().catch((error: unknown) => {
+      this.#ready = undefined; // let a later call retry, e.g. after a permissions fix
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  #chunkDir(sessionId: string, fileId: string): string {
+    return join(this.#root, 'chunks', sessionId, fileId);
+  }
+
+  #chunkPath(ref: ChunkRef): string {
+    return join(this.#chunkDir(ref.sessionId, ref.fileId), String(ref.index).padStart(8, '0'));
+  }
+
+  #objectPath(key: string): string {
+    assertObjectKey(key);
+    const objects = join(this.#root, 'objects');
+    const path = resolve(objects, key);
+    if (!path.startsWith(objects + sep)) throw new TypeError(`Unsafe object key: ${key}`);
+    return path;
+  }
+
+  /**
+   * Staged chunks carry their owner in the temp name so deleteChunks can remove uploads in
+   * flight; ids cannot contain '.', so the prefix match is exact.
+   */
+  #chunkTempPrefix(sessionId: string, fileId?: string): string {
+    return fileId === undefined ? `chunk.${sessionId}.` : `chunk.${sessionId}.${fileId}.`;
+  }
+
+  #tempPath(prefix: string): string {
+    return join(this.#root, 'tmp', `${prefix}${randomBytes(12).toString('hex')}`);
+  }
+
+  /** Streams `source` (encrypted when a key is set) into a new temp file; plaintext size. */
+  async #writeTemp(path: string, source: Readable): Promise<number> {
+    await this.#ensureDirs();
+    let size = 0;
+    const count = async function* (input: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+      for await (const chunk of input) {
+        // Normalized so the size is in bytes even if a caller hands over strings.
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
+        size += bytes.length;
+        yield bytes;
+      }
+    };
+    const sink = createWriteStream(path, { flags: 'wx' });
+    try {
+      if (this.#key) await pipeline(source, count, createEncryptStream(this.#key), sink);
+      else await pipeline(source, count, sink);
+    } catch (error) {
+      await closed(sink);
+      await unlinkIfExists(path);
+      throw error;
+    }
+    // pipeline already waits for 'close' on fs streams; this makes "closed before link()" explicit.
+    await closed(sink);
+    return size;
+  }
+
+  #readFile(path: string, range?: ByteRange): Readable {
+    if (range) assertRange(range);
+    if (this.#key) return createDecryptedReadStream(path, this.#key, range);
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async stageChunk(ref: ChunkRef, body: Readable): Promise<StagedChunk> {
+    assertChunkRef(ref);
+    const tmp = this.#tempPath(`${this.#chunkTempPrefix(ref.sessionId, ref.fileId)}${ref.index}.`);
+    await this.#writeTemp(tmp, body);
+    const final = this.#chunkPath(ref);
+    let committed: Promise<'created' | 'exists'> | undefined;
+    let discarded = false;
+    return {
+      commit: () => {
+        if (discarded) return Promise.reject(new Error('Staged chunk was discarded'));
+        committed ??= (async () => {
+          const result = await linkNoClobber(tmp, final);
+          await unlinkIfExists(tmp);
+          return result;
+        })();
+        return committed;
+      },
+      discard: async () => {
+        discarded = true;
+        await committed?.catch(() => undefined); // do not pull the file from under link()
+        await unlinkIfExists(tmp);
+      },
+    };
+  }
+
+  async listChunks(sessionId: string, fileId: string): Promise<number[]> {
+    assertSegment(sessionId, 'session id');
+    assertSegment(fileId, 'file id');
+    let names: string[];
+    try {
+      names = await readdir(this.#chunkDir(sessionId, fileId));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .filter((name) => INDEX_NAME.test(name))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  readChunk(ref: ChunkRef): Readable {
+    assertChunkRef(ref);
+    return this.#readFile(this.#chunkPath(ref));
+  }
+
+  async deleteChunks(sessionId: string, fileId: string): Promise<void> {
+    assertSegment(sessionId, 'session id');
+    assertSegment(fileId, 'file id');
+    await rm(this.#chunkDir(sessionId, fileId), { recursive: true, force: true });
+    await this.#removeStaged(this.#chunkTempPrefix(sessionId, fileId));
+  }
+
+  async deleteSessionChunks(sessionId: string): Promise<void> {
+    assertSegment(sessionId, 'session id');
+    await rm(join(this.#root, 'chunks', sessionId), { recursive: true, force: true });
+    await this.#removeStaged(this.#chunkTempPrefix(sessionId));
+  }
+
+  /** tmp/ holds only writes in flight, so scanning it stays cheap. */
+  async #removeStaged(prefix: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.#root, 'tmp'));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    await Promise.all(
+      names
+        .filter((name) => name.startsWith(prefix))
+        .map((name) => unlinkIfExists(join(this.#root, 'tmp', name))),
+    );
+  }
+
+  async writeObject(key: string, source: Readable): Promise<{ size: number }> {
+    const final = this.#objectPath(key);
+    const tmp = this.#tempPath('object.');
+    const size = await this.#writeTemp(tmp, source);
+    try {
+      if ((await linkNoClobber(tmp, final)) === 'exists') throw new ObjectExistsError(key);
+    } finally {
+      await unlinkIfExists(tmp);
+    }
+    return { size };
+  }
+
+  async copyObject(sourceKey: string, targetKey: string): Promise<void> {
+    const source = this.#objectPath(sourceKey);
+    const target = this.#objectPath(targetKey);
+    let result: 'created' | 'exists';
+    try {
+      // Objects are immutable, so sharing the inode is a safe and instant copy.
+      result = await linkNoClobber(source, target);
+    } catch (error) {
+      if (!NO_HARD_LINKS.has(errorCode(error) ?? '')) {
+        await this.#pruneEmptyParents(target); // linkNoClobber may have made them for nothing
+        throw error;
+      }
+      result = await this.#copyViaTemp(source, target);
+    }
+    if (result === 'exists') throw new ObjectExistsError(targetKey);
+  }
+
+  async #copyViaTemp(source: string, target: string): Promise<'created' | 'exists'> {
+    await this.#ensureDirs();
+    const tmp = this.#tempPath('object.');
+    try {
+      await copyFile(source, tmp);
+      return await linkNoClobber(tmp, target);
+    } finally {
+      await unlinkIfExists(tmp);
+    }
+  }
+
+  readObject(key: string, range?: ByteRange): Readable {
+    return this.#readFile(this.#objectPath(key), range);
+  }
+
+  async statObject(key: string): Promise<{ size: number } | undefined> {
+    const path = this.#objectPath(key);
+    try {
+      const stats = await stat(path);
+      if (!stats.isFile()) return undefined; // a directory is a key prefix, not an object
+      return { size: this.#key ? plaintextSize(stats.size) : stats.size };
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    const path = this.#objectPath(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
+    }
+    await this.#pruneEmptyParents(path);
+  }
+
+  /** Best effort: stops at the first directory that is not empty (or anything unexpected). */
+  async #pruneEmptyParents(path: string): Promise<void> {
+    const objects = join(this.#root, 'objects');
+    for (let dir = dirname(path); dir.startsWith(objects + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+}

@@ -1,0 +1,147 @@
+import type { FileStatus } from '@file-uploader/protocol';
+import type { FilePatch, SessionStore, StoredFile, StoredSession } from './session-store.js';
+
+/** Only these keys are read from a patch, whatever else a caller's object carries. */
+const PATCH_KEYS = [
+  'status',
+  'contentHash',
+  'detectedType',
+  'fileType',
+  'objectKey',
+  'error',
+  'duplicateOf',
+] as const satisfies readonly (keyof FilePatch)[];
+
+/**
+ * In-process SessionStore for tests and single-instance development. Everything is lost on
+ * restart. Records are cloned on the way in and out so callers can never mutate stored state.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, StoredSession>();
+  readonly #files = new Map<string, StoredFile>();
+  /** File ids per session, in creation order (Map order alone breaks once files are deleted). */
+  readonly #sessionFiles = new Map<string, string[]>();
+  #closed = false;
+
+  async createSession(session: StoredSession, files: StoredFile[]): Promise<void> {
+    // Validate everything before writing anything, so a failure stores nothing.
+    if (this.#sessions.has(session.id)) throw new Error(`Session ${session.id} already exists`);
+    const ids = new Set<string>();
+    for (const file of files) {
+      if (file.sessionId !== session.id) {
+        throw new Error(`File ${file.id} does not belong to session ${session.id}`);
+      }
+      if (this.#files.has(file.id) || ids.has(file.id)) {
+        throw new Error(`File ${file.id} already exists`);
+      }
+      ids.add(file.id);
+    }
+    this.#sessions.set(session.id, structuredClone(session));
+    for (const file of files) this.#files.set(file.id, structuredClone(file));
+    this.#sessionFiles.set(session.id, [...ids]);
+  }
+
+  async getSession(sessionId: string): Promise<StoredSession | undefined> {
+    return cloneOrUndefined(this.#sessions.get(sessionId));
+  }
+
+  async getFile(fileId: string): Promise<StoredFile | undefined> {
+    return cloneOrUndefined(this.#files.get(fileId));
+  }
+
+  async listFiles(sessionId: string): Promise<StoredFile[]> {
+    const ids = this.#sessionFiles.get(sessionId) ?? [];
+    return ids.flatMap((id) => {
+      const file = this.#files.get(id);
+      return file ? [structuredClone(file)] : [];
+    });
+  }
+
+  async transitionFile(
+    fileId: string,
+    from: readonly FileStatus[],
+    patch: FilePatch,
+  ): Promise<StoredFile | undefined> {
+    // No await between the check and the write: JavaScript runs this atomically.
+    const current = this.#files.get(fileId);
+    if (!current || !from.includes(current.status)) return undefined;
+    const next: StoredFile = { ...current, updatedAt: Date.now() };
+    for (const key of PATCH_KEYS) {
+      if (!Object.hasOwn(patch, key)) continue;
+      const value = patch[key];
+      if (value !== undefined) {
+        Object.assign(next, { [key]: structuredClone(value) });
+      } else if (key !== 'status') {
+        // An explicit undefined clears the field; status is required, so it is left alone.
+        delete next[key];
+      }
+    }
+    this.#files.set(fileId, next);
+    return structuredClone(next);
+  }
+
+  async deleteFile(fileId: string): Promise<boolean> {
+    const file = this.#files.get(fileId);
+    if (!file) return false;
+    this.#files.delete(fileId);
+    const ids = this.#sessionFiles.get(file.sessionId);
+    if (ids)
+      this.#sessionFiles.set(
+        file.sessionId,
+        ids.filter((id) => id !== fileId),
+      );
+    return true;
+  }
+
+  async findReadyFile(
+    userId: string,
+    contentHash: string,
+    size: number,
+  ): Promise<StoredFile | undefined> {
+    for (const file of this.#files.values()) {
+      if (
+        file.userId === userId &&
+        file.contentHash === contentHash &&
+        file.size === size &&
+        file.status === 'ready'
+      ) {
+        return structuredClone(file);
+      }
+    }
+    return undefined;
+  }
+
+  async listExpiredSessions(now: number, limit: number): Promise<StoredSession[]> {
+    return [...this.#sessions.values()]
+      .filter((session) => session.expiresAt <= now && session.cleanedAt === undefined)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, Math.max(0, limit))
+      .map((session) => structuredClone(session));
+  }
+
+  async markSessionCleaned(sessionId: string, at: number): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (session) this.#sessions.set(sessionId, { ...session, cleanedAt: at });
+  }
+
+  async listFilesByStatus(statuses: readonly FileStatus[], limit: number): Promise<StoredFile[]> {
+    const found: StoredFile[] = [];
+    for (const file of this.#files.values()) {
+      if (found.length >= limit) break;
+      if (statuses.includes(file.status)) found.push(structuredClone(file));
+    }
+    return found;
+  }
+
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error('MemorySessionStore is closed');
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+function cloneOrUndefined<T>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : structuredClone(value);
+}

@@ -1,0 +1,374 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FileError, FileStatus, FileTypeId, UploadMetadata } from '@file-uploader/protocol';
+import type { FilePatch, SessionStore, StoredFile, StoredSession } from './session-store.js';
+
+export interface SqliteSessionStoreOptions {
+  /** Database file; its directory is created if missing. `:memory:` works for throwaway use. */
+  path: string;
+  /** How long a statement waits for another connection's write lock. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Schema migrations, applied in order. `PRAGMA user_version` records how many have run, so a
+ * later release appends a migration here and existing databases are upgraded on open.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    chunk_size  INTEGER NOT NULL,
+    metadata    TEXT NOT NULL CHECK (json_valid(metadata)),
+    cleaned_at  INTEGER
+  );
+  -- Partial: the cleanup job only ever looks for sessions not yet cleaned.
+  CREATE INDEX sessions_expires_at ON sessions (expires_at) WHERE cleaned_at IS NULL;
+
+  CREATE TABLE files (
+    id             TEXT PRIMARY KEY,
+    session_id     TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    user_id        TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    client_type    TEXT NOT NULL,
+    claimed_type   TEXT NOT NULL,
+    last_modified  INTEGER,
+    total_chunks   INTEGER NOT NULL,
+    status         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    duplicate_of   TEXT,
+    content_hash   TEXT,
+    detected_type  TEXT,
+    file_type      TEXT,
+    object_key     TEXT,
+    error          TEXT CHECK (error IS NULL OR json_valid(error))
+  );
+  -- (session_id, position) also serves lookups by session_id alone, and listFiles' ordering.
+  CREATE INDEX files_session ON files (session_id, position);
+  CREATE INDEX files_ready_lookup ON files (user_id, content_hash, size, status);
+  CREATE INDEX files_status ON files (status);
+  `,
+];
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  chunk_size: number;
+  metadata: string;
+  cleaned_at: number | null;
+}
+
+interface FileRow {
+  id: string;
+  session_id: string;
+  position: number;
+  user_id: string;
+  name: string;
+  size: number;
+  client_type: string;
+  claimed_type: string;
+  last_modified: number | null;
+  total_chunks: number;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  duplicate_of: string | null;
+  content_hash: string | null;
+  detected_type: string | null;
+  file_type: string | null;
+  object_key: string | null;
+  error: string | null;
+}
+
+/** Column of each patchable field; `satisfies` makes a new FilePatch field a compile error here. */
+const PATCH_COLUMNS = {
+  status: 'status',
+  contentHash: 'content_hash',
+  detectedType: 'detected_type',
+  fileType: 'file_type',
+  objectKey: 'object_key',
+  error: 'error',
+  duplicateOf: 'duplicate_of',
+} as const satisfies { [K in keyof Required<FilePatch>]: keyof FileRow };
+
+type PatchKey = keyof typeof PATCH_COLUMNS;
+type Params = Record<string, string | number | null>;
+
+/**
+ * SessionStore on a SQLite file (better-sqlite3). WAL mode lets several connections, even
+ * from several processes on one host, read while one writes. Calls are synchronous underneath,
+ * so no transaction ever spans an await.
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #db: Database.Database;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  /** UPDATE statements by the set of patched columns (at most 2^7 shapes). */
+  readonly #transitionStatements = new Map<string, Database.Statement<[Params]>>();
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+  }
+
+  static open(options: SqliteSessionStoreOptions): SqliteSessionStore {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    try {
+      // Set before anything else takes a lock, so even the migration waits instead of failing.
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL cannot corrupt the database; it may only lose the last commits on
+      // power loss, which a client recovers from by re-initiating.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteSessionStore(db);
+  }
+
+  async createSession(session: StoredSession, files: StoredFile[]): Promise<void> {
+    this.#db.transaction(() => {
+      this.#sql.insertSession.run(sessionParams(session));
+      files.forEach((file, position) => {
+        if (file.sessionId !== session.id) {
+          throw new Error(`File ${file.id} does not belong to session ${session.id}`);
+        }
+        this.#sql.insertFile.run(fileParams(file, position));
+      });
+    })();
+  }
+
+  async getSession(sessionId: string): Promise<StoredSession | undefined> {
+    const row = this.#sql.getSession.get(sessionId);
+    return row && toSession(row);
+  }
+
+  async getFile(fileId: string): Promise<StoredFile | undefined> {
+    const row = this.#sql.getFile.get(fileId);
+    return row && toFile(row);
+  }
+
+  async listFiles(sessionId: string): Promise<StoredFile[]> {
+    return this.#sql.listFiles.all(sessionId).map(toFile);
+  }
+
+  async transitionFile(
+    fileId: string,
+    from: readonly FileStatus[],
+    patch: FilePatch,
+  ): Promise<StoredFile | undefined> {
+    const params: Params = { id: fileId, from: JSON.stringify(from), updated_at: Date.now() };
+    const keys: PatchKey[] = [];
+    for (const key of Object.keys(PATCH_COLUMNS) as PatchKey[]) {
+      if (!Object.hasOwn(patch, key)) continue;
+      const value = patch[key];
+      // status is NOT NULL: an explicit undefined leaves it alone rather than failing.
+      if (key === 'status' && value === undefined) continue;
+      keys.push(key);
+      params[PATCH_COLUMNS[key]] =
+        value === undefined ? null : typeof value === 'object' ? JSON.stringify(value) : value;
+    }
+    const update = this.#transitionStatement(keys);
+    // IMMEDIATE takes the write lock up front: the compare-and-set and the re-read see one state.
+    return this.#db
+      .transaction(() => {
+        if (update.run(params).changes === 0) return undefined;
+        const row = this.#sql.getFile.get(fileId);
+        return row && toFile(row);
+      })
+      .immediate();
+  }
+
+  async deleteFile(fileId: string): Promise<boolean> {
+    return this.#sql.deleteFile.run(fileId).changes > 0;
+  }
+
+  async findReadyFile(
+    userId: string,
+    contentHash: string,
+    size: number,
+  ): Promise<StoredFile | undefined> {
+    const row = this.#sql.findReadyFile.get(userId, contentHash, size);
+    return row && toFile(row);
+  }
+
+  async listExpiredSessions(now: number, limit: number): Promise<StoredSession[]> {
+    return this.#sql.listExpiredSessions.all(now, Math.max(0, limit)).map(toSession);
+  }
+
+  async markSessionCleaned(sessionId: string, at: number): Promise<void> {
+    this.#sql.markSessionCleaned.run(at, sessionId);
+  }
+
+  async listFilesByStatus(statuses: readonly FileStatus[], limit: number): Promise<StoredFile[]> {
+    return this.#sql.listFilesByStatus
+      .all(JSON.stringify(statuses), Math.max(0, limit))
+      .map(toFile);
+  }
+
+  async ping(): Promise<void> {
+    this.#sql.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #transitionStatement(keys: readonly PatchKey[]): Database.Statement<[Params]> {
+    const cacheKey = keys.join(',');
+    let statement = this.#transitionStatements.get(cacheKey);
+    if (!statement) {
+      const sets = [...keys.map((key) => PATCH_COLUMNS[key]), 'updated_at'].map(
+        (column) => `${column} = @${column}`,
+      );
+      statement = this.#db.prepare<[Params]>(
+        `UPDATE files SET ${sets.join(', ')}
+         WHERE id = @id AND status IN (SELECT value FROM json_each(@from))`,
+      );
+      this.#transitionStatements.set(cacheKey, statement);
+    }
+    return statement;
+  }
+}
+
+/** Every fixed statement, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertSession: db.prepare<[Params]>(
+      `INSERT INTO sessions (id, user_id, created_at, expires_at, chunk_size, metadata, cleaned_at)
+       VALUES (@id, @user_id, @created_at, @expires_at, @chunk_size, @metadata, @cleaned_at)`,
+    ),
+    insertFile: db.prepare<[Params]>(
+      `INSERT INTO files (id, session_id, position, user_id, name, size, client_type,
+         claimed_type, last_modified, total_chunks, status, created_at, updated_at, duplicate_of,
+         content_hash, detected_type, file_type, object_key, error)
+       VALUES (@id, @session_id, @position, @user_id, @name, @size, @client_type, @claimed_type,
+         @last_modified, @total_chunks, @status, @created_at, @updated_at, @duplicate_of,
+         @content_hash, @detected_type, @file_type, @object_key, @error)`,
+    ),
+    getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+    getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
+    listFiles: db.prepare<[string], FileRow>(
+      'SELECT * FROM files WHERE session_id = ? ORDER BY position',
+    ),
+    deleteFile: db.prepare<[string]>('DELETE FROM files WHERE id = ?'),
+    findReadyFile: db.prepare<[string, string, number], FileRow>(
+      `SELECT * FROM files
+       WHERE user_id = ? AND content_hash = ? AND size = ? AND status = 'ready'
+       ORDER BY created_at, rowid LIMIT 1`,
+    ),
+    listExpiredSessions: db.prepare<[number, number], SessionRow>(
+      `SELECT * FROM sessions WHERE expires_at <= ? AND cleaned_at IS NULL
+       ORDER BY expires_at, rowid LIMIT ?`,
+    ),
+    markSessionCleaned: db.prepare<[number, string]>(
+      'UPDATE sessions SET cleaned_at = ? WHERE id = ?',
+    ),
+    listFilesByStatus: db.prepare<[string, number], FileRow>(
+      `SELECT * FROM files WHERE status IN (SELECT value FROM json_each(?))
+       ORDER BY created_at, rowid LIMIT ?`,
+    ),
+    ping: db.prepare<[]>('SELECT 1'),
+  };
+}
+
+/** Brings the schema up to date; safe when several processes open the same file at once. */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    // Read inside the write transaction so a concurrent opener cannot run the same migration.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `Session database schema version ${version} is newer than this server supports (${MIGRATIONS.length})`,
+      );
+    }
+    for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+function sessionParams(session: StoredSession): Params {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    created_at: session.createdAt,
+    expires_at: session.expiresAt,
+    chunk_size: session.chunkSize,
+    metadata: JSON.stringify(session.metadata),
+    cleaned_at: session.cleanedAt ?? null,
+  };
+}
+
+function fileParams(file: StoredFile, position: number): Params {
+  return {
+    id: file.id,
+    session_id: file.sessionId,
+    position,
+    user_id: file.userId,
+    name: file.name,
+    size: file.size,
+    client_type: file.clientType,
+    claimed_type: file.claimedType,
+    last_modified: file.lastModified ?? null,
+    total_chunks: file.totalChunks,
+    status: file.status,
+    created_at: file.createdAt,
+    updated_at: file.updatedAt,
+    duplicate_of: file.duplicateOf ?? null,
+    content_hash: file.contentHash ?? null,
+    detected_type: file.detectedType ?? null,
+    file_type: file.fileType ?? null,
+    object_key: file.objectKey ?? null,
+    error: file.error === undefined ? null : JSON.stringify(file.error),
+  };
+}
+
+function toSession(row: SessionRow): StoredSession {
+  const session: StoredSession = {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    chunkSize: row.chunk_size,
+    metadata: JSON.parse(row.metadata) as UploadMetadata,
+  };
+  if (row.cleaned_at !== null) session.cleanedAt = row.cleaned_at;
+  return session;
+}
+
+function toFile(row: FileRow): StoredFile {
+  const file: StoredFile = {
+    id: row.id,
+    sessionId: row.session_id,
+    userId: row.user_id,
+    name: row.name,
+    size: row.size,
+    clientType: row.client_type,
+    claimedType: row.claimed_type as FileTypeId,
+    totalChunks: row.total_chunks,
+    status: row.status as FileStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  // Optional fields stay absent (not null) when the column is NULL.
+  if (row.last_modified !== null) file.lastModified = row.last_modified;
+  if (row.duplicate_of !== null) file.duplicateOf = row.duplicate_of;
+  if (row.content_hash !== null) file.contentHash = row.content_hash;
+  if (row.detected_type !== null) file.detectedType = row.detected_type;
+  if (row.file_type !== null) file.fileType = row.file_type as FileTypeId;
+  if (row.object_key !== null) file.objectKey = row.object_key;
+  if (row.error !== null) file.error = JSON.parse(row.error) as FileError;
+  return file;
+}
