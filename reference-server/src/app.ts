@@ -48,7 +48,10 @@ export function createApp(deps: ServerDeps): AppHandle {
     const code = (err as { code?: string })?.code;
     // A client that hangs up mid-response is not a server fault.
     const gone = code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';
-    (ctx?.state.log ?? log)[gone ? 'debug' : 'error']({ err }, gone ? 'client went away' : 'request failed');
+    (ctx?.state.log ?? log)[gone ? 'debug' : 'error'](
+      { err },
+      gone ? 'client went away' : 'request failed',
+    );
   });
 
   app.use(requestId(log));
@@ -58,7 +61,9 @@ export function createApp(deps: ServerDeps): AppHandle {
       contentSecurityPolicy: {
         directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"] },
       },
-      crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+      crossOriginResourcePolicy: {
+        policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin',
+      },
     }),
   );
   app.use(

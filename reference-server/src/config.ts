@@ -113,7 +113,10 @@ const base64Key = (name: string) =>
   z.string().transform((v, ctx) => {
     const key = Buffer.from(v, 'base64');
     if (key.length !== 32) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be 32 bytes in base64 (44 characters)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be 32 bytes in base64 (44 characters)`,
+      });
       return z.NEVER;
     }
     return key;
@@ -176,14 +179,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!entry.trim()) continue;
     const id = resolveFileType(entry);
     if (id) allowedTypes.push(id);
-    else problems.push(`ALLOWED_TYPES: unknown type "${entry.trim()}" (known: pdf, doc, docx, xls, xlsx, png, jpg)`);
+    else
+      problems.push(
+        `ALLOWED_TYPES: unknown type "${entry.trim()}" (known: pdf, doc, docx, xls, xlsx, png, jpg)`,
+      );
   }
   if (allowedTypes.length === 0) problems.push('ALLOWED_TYPES must name at least one type');
   if (e.JWT_SECRET && e.JWKS_URL) problems.push('Set JWT_SECRET or JWKS_URL, not both');
   if (!e.JWT_SECRET && !e.JWKS_URL && !e.DEV_MODE) {
     problems.push('JWT_SECRET (HS256) or JWKS_URL is required unless DEV_MODE=1');
   }
-  if (e.DEV_MODE && e.JWKS_URL) problems.push('DEV_MODE mints tokens with JWT_SECRET; unset JWKS_URL');
+  if (e.DEV_MODE && e.JWKS_URL)
+    problems.push('DEV_MODE mints tokens with JWT_SECRET; unset JWKS_URL');
   if (!e.DOWNLOAD_SECRET && !e.DEV_MODE) {
     problems.push('DOWNLOAD_SECRET (at least 32 characters) is required unless DEV_MODE=1');
   }

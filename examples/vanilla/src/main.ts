@@ -26,7 +26,9 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   if (response.status === 204) return undefined as T;
   const body: unknown = await response.json();
   if (!response.ok) {
-    throw new Error(isErrorBody(body) ? `${body.error.code}: ${body.error.message}` : response.statusText);
+    throw new Error(
+      isErrorBody(body) ? `${body.error.code}: ${body.error.message}` : response.statusText,
+    );
   }
   return body as T;
 }
@@ -55,7 +57,10 @@ function row(name: string) {
       remove.type = 'button';
       remove.textContent = 'Delete';
       remove.addEventListener('click', () => {
-        onDelete().then(() => li.remove(), (err: Error) => (status.textContent = err.message));
+        onDelete().then(
+          () => li.remove(),
+          (err: Error) => (status.textContent = err.message),
+        );
       });
       status.append(' ', a, ' ', remove);
     },
@@ -67,7 +72,12 @@ async function upload(files: File[]): Promise<void> {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
-      files: files.map((f) => ({ name: f.name, size: f.size, type: f.type, lastModified: f.lastModified })),
+      files: files.map((f) => ({
+        name: f.name,
+        size: f.size,
+        type: f.type,
+        lastModified: f.lastModified,
+      })),
     }),
   });
   await Promise.all(
@@ -119,7 +129,9 @@ async function main(): Promise<void> {
     const files = [...(input.files ?? [])];
     input.value = '';
     if (files.length === 0) return;
-    upload(files).catch((err: Error) => row(files.map((f) => f.name).join(', ')).status(err.message, 'failed'));
+    upload(files).catch((err: Error) =>
+      row(files.map((f) => f.name).join(', ')).status(err.message, 'failed'),
+    );
   });
 }
 

@@ -17,7 +17,17 @@ export interface User {
 /** Verifies bearer tokens; the JWT's `sub` is the user. */
 export type TokenVerifier = (token: string) => Promise<User>;
 
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'EdDSA',
+];
 
 /** HS256 with `JWT_SECRET`, or the keys published at `JWKS_URL`. `alg: none` never verifies. */
 export function createTokenVerifier(jwt: Config['jwt']): TokenVerifier {

@@ -9,8 +9,10 @@ function fromLibrary(err: unknown): HttpError | undefined {
   const message = (err as { expose?: boolean; message?: string }).expose
     ? (err as Error).message
     : undefined;
-  if (status === 413) return new HttpError('validation_failed', message ?? 'Request body too large.');
-  if (status === 415) return new HttpError('validation_failed', message ?? 'Unsupported media type.');
+  if (status === 413)
+    return new HttpError('validation_failed', message ?? 'Request body too large.');
+  if (status === 415)
+    return new HttpError('validation_failed', message ?? 'Unsupported media type.');
   if (status === 404) return new HttpError('not_found', message);
   if (status === 405) return new HttpError('method_not_allowed', message);
   return new HttpError('validation_failed', message);

@@ -57,11 +57,15 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
     const sessionId = ctx.get(HEADERS.session);
     const fileId = ctx.get(HEADERS.file);
     if (!sessionId || !fileId) {
-      throw new HttpError('validation_failed', 'Upload-Session and Upload-File headers are required.');
+      throw new HttpError(
+        'validation_failed',
+        'Upload-Session and Upload-File headers are required.',
+      );
     }
     const session = await ownedSession(ctx, sessions, sessionId);
     const { file } = await ownedFile(ctx, sessions, fileId);
-    if (file.sessionId !== session.id) throw new HttpError('not_found', 'No such file in this session.');
+    if (file.sessionId !== session.id)
+      throw new HttpError('not_found', 'No such file in this session.');
     assertLive(session);
     const plan = planChunk(session, file, {
       contentLength: ctx.get(HEADERS.contentLength),
@@ -80,7 +84,10 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
   router.get(ROUTES.download, async (ctx) => {
     const { file } = await ownedFile(ctx, sessions, ctx.params.fileId ?? '');
     if (file.status !== 'ready' || !file.objectKey) {
-      throw new HttpError('conflict', `The file is ${file.status}; only ready files can be downloaded.`);
+      throw new HttpError(
+        'conflict',
+        `The file is ${file.status}; only ready files can be downloaded.`,
+      );
     }
     const expires = Math.floor(Date.now() / 1000) + config.downloadTtlSeconds;
     const query = signDownload(config.downloadSecret, {
@@ -99,7 +106,10 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
   router.delete(ROUTES.remove, async (ctx) => {
     const { file } = await ownedFile(ctx, sessions, ctx.params.fileId ?? '');
     if (ctx.get(HEADERS.confirm).toLowerCase() !== CONFIRM_DELETE) {
-      throw new HttpError('precondition_required', `Send "${HEADERS.confirm}: ${CONFIRM_DELETE}" to delete.`);
+      throw new HttpError(
+        'precondition_required',
+        `Send "${HEADERS.confirm}: ${CONFIRM_DELETE}" to delete.`,
+      );
     }
     const lock = await locker.tryAcquire(`file:${file.id}`, DELETE_LOCK_MS);
     if (!lock) {

@@ -25,7 +25,9 @@ export function publicRouter(deps: ServerDeps, state: { ready: boolean }): Route
     try {
       await sessions.ping();
     } catch (err) {
-      throw new HttpError('unavailable', 'The session store does not answer.', undefined, { cause: err });
+      throw new HttpError('unavailable', 'The session store does not answer.', undefined, {
+        cause: err,
+      });
     }
     ctx.body = { status: 'ready' };
   });

@@ -62,7 +62,11 @@ export async function cfbRootStreamNames(read: ReadBytes): Promise<Set<string>> 
     return u32(sectorOffset(fatSector) + (id % idsPerSector) * 4);
   };
 
-  const directoryChain = chainWalker(header.getUint32(0x30, true), MAX_DIRECTORY_SECTORS, nextSector);
+  const directoryChain = chainWalker(
+    header.getUint32(0x30, true),
+    MAX_DIRECTORY_SECTORS,
+    nextSector,
+  );
   const entriesPerSector = sectorSize / ENTRY_BYTES;
   const entry = async (id: number) => {
     const sector = await directoryChain(Math.floor(id / entriesPerSector));

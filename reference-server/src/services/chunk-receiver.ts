@@ -28,17 +28,27 @@ interface ChunkPlan {
 }
 
 /** Checks a chunk's headers against its file before any byte of the body is read. */
-export function planChunk(session: StoredSession, file: StoredFile, headers: ChunkHeaders): ChunkPlan {
+export function planChunk(
+  session: StoredSession,
+  file: StoredFile,
+  headers: ChunkHeaders,
+): ChunkPlan {
   if (!/^\d{1,15}$/.test(headers.contentLength)) {
     throw new HttpError('length_required', 'Content-Length is required for chunks.');
   }
   const length = Number(headers.contentLength);
   const range = parseContentRange(headers.contentRange);
   if (!range) {
-    throw new HttpError('range_not_satisfiable', 'Content-Range must be "bytes <start>-<end>/<size>".');
+    throw new HttpError(
+      'range_not_satisfiable',
+      'Content-Range must be "bytes <start>-<end>/<size>".',
+    );
   }
   if (range.size !== file.size) {
-    throw new HttpError('range_not_satisfiable', `The file is ${file.size} bytes, not ${range.size}.`);
+    throw new HttpError(
+      'range_not_satisfiable',
+      `The file is ${file.size} bytes, not ${range.size}.`,
+    );
   }
   const index = range.start / session.chunkSize;
   if (!Number.isInteger(index) || index >= file.totalChunks) {
@@ -77,7 +87,10 @@ function bodyError(err: unknown): unknown {
   if (err instanceof HttpError) return err;
   const code = (err as { code?: string })?.code;
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
-    return new HttpError('body_length_mismatch', 'The body ended before Content-Length bytes arrived.');
+    return new HttpError(
+      'body_length_mismatch',
+      'The body ended before Content-Length bytes arrived.',
+    );
   }
   return err;
 }
@@ -158,7 +171,10 @@ export class ChunkReceiver {
 
   #verify(meter: ChunkMeter, plan: ChunkPlan): void {
     if (meter.bytes !== plan.length) {
-      throw new HttpError('body_length_mismatch', `Received ${meter.bytes} of ${plan.length} bytes.`);
+      throw new HttpError(
+        'body_length_mismatch',
+        `Received ${meter.bytes} of ${plan.length} bytes.`,
+      );
     }
     if (plan.digest && !plan.digest.equals(meter.digest())) {
       throw new HttpError('digest_mismatch');
@@ -179,7 +195,11 @@ export class ChunkReceiver {
     );
   }
 
-  async #response(session: StoredSession, file: StoredFile, plan: ChunkPlan): Promise<ChunkResponse> {
+  async #response(
+    session: StoredSession,
+    file: StoredFile,
+    plan: ChunkPlan,
+  ): Promise<ChunkResponse> {
     const { receivedBytes } = await receivedOf(this.deps.blobs, file, session.chunkSize);
     return { fileId: file.id, chunkIndex: plan.ref.index, receivedBytes, status: file.status };
   }

@@ -60,7 +60,10 @@ export class Cleaner {
           if (FINAL_STATUSES.includes(file.status)) continue;
           await sessions.transitionFile(file.id, [file.status], {
             status: 'failed',
-            error: { code: 'session_expired', message: 'The session expired before the file was complete.' },
+            error: {
+              code: 'session_expired',
+              message: 'The session expired before the file was complete.',
+            },
           });
         }
         await blobs.deleteSessionChunks(session.id);

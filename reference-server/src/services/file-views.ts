@@ -1,4 +1,9 @@
-import { chunkRange, type FileStatusResponse, type FileUpload, type UploadSession } from '@file-uploader/protocol';
+import {
+  chunkRange,
+  type FileStatusResponse,
+  type FileUpload,
+  type UploadSession,
+} from '@file-uploader/protocol';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { StoredFile, StoredSession } from '../stores/session-store.js';
 

@@ -111,11 +111,10 @@ export class Initiator {
       return type && config.allowedTypes.includes(type) ? [] : [{ index, name: f.name }];
     });
     if (refused.length > 0) {
-      throw new HttpError(
-        'type_not_allowed',
-        `Allowed types: ${config.allowedTypes.join(', ')}.`,
-        { files: refused, allowedTypes: config.allowedTypes },
-      );
+      throw new HttpError('type_not_allowed', `Allowed types: ${config.allowedTypes.join(', ')}.`, {
+        files: refused,
+        allowedTypes: config.allowedTypes,
+      });
     }
     const empty = files.flatMap((f, index) => (f.size === 0 ? [{ index, name: f.name }] : []));
     if (empty.length > 0) {
@@ -128,10 +127,14 @@ export class Initiator {
       f.size > config.maxFileBytes ? [{ index, name: f.name, size: f.size }] : [],
     );
     if (tooLarge.length > 0) {
-      throw new HttpError('file_too_large', `Each file may be at most ${config.maxFileBytes} bytes.`, {
-        files: tooLarge,
-        maxFileBytes: config.maxFileBytes,
-      });
+      throw new HttpError(
+        'file_too_large',
+        `Each file may be at most ${config.maxFileBytes} bytes.`,
+        {
+          files: tooLarge,
+          maxFileBytes: config.maxFileBytes,
+        },
+      );
     }
     const total = files.reduce((sum, f) => sum + f.size, 0);
     if (total > config.maxSessionBytes) {

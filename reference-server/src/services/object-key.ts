@@ -10,6 +10,9 @@ export function userSegment(userId: string): string {
 }
 
 /** Where a file's final object lives: `{userId}/{sessionId}/{timestamp}-{fileId}/{name}`. */
-export function objectKey(file: Pick<StoredFile, 'userId' | 'sessionId' | 'id' | 'name'>, at: number): string {
+export function objectKey(
+  file: Pick<StoredFile, 'userId' | 'sessionId' | 'id' | 'name'>,
+  at: number,
+): string {
   return `${userSegment(file.userId)}/${file.sessionId}/${at}-${file.id}/${file.name}`;
 }

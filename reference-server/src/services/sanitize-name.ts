@@ -21,10 +21,11 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * Windows refuses, and at most 255 UTF-8 bytes with the extension kept.
  */
 export function sanitizeName(name: string): string {
-  const base = basename(name.normalize('NFC'));
-  const cleaned = Array.from(base.replace(/[\t\n\v\f\r]/g, ' '))
+  const cleaned = Array.from(basename(name).replace(/[\t\n\v\f\r]/g, ' '))
     .filter((char) => !isDropped(char.codePointAt(0) ?? 0))
     .join('')
+    // After dropping, so "e\0\u0301" composes to "é" like "e\u0301" does.
+    .normalize('NFC')
     .replace(FORBIDDEN, '_')
     .replace(/\s+/gu, ' ')
     .replace(/[ .]+$/, '');

@@ -46,13 +46,7 @@ export interface StoredFile {
 export type FilePatch = Partial<
   Pick<
     StoredFile,
-    | 'status'
-    | 'contentHash'
-    | 'detectedType'
-    | 'fileType'
-    | 'objectKey'
-    | 'error'
-    | 'duplicateOf'
+    'status' | 'contentHash' | 'detectedType' | 'fileType' | 'objectKey' | 'error' | 'duplicateOf'
   >
 >;
 
