@@ -5,11 +5,12 @@ import helmet from 'koa-helmet';
 import serve from 'koa-static';
 import { HEADERS } from '@file-uploader/protocol';
 import type { ServerDeps } from './deps.js';
+import { HttpError } from './http-error.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { limitByIp } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api-router.js';
-import { publicRouter } from './routes/public-router.js';
+import { healthRouter, publicRouter } from './routes/public-router.js';
 import { Assembler } from './services/assembler.js';
 
 /** A built app and the pieces the server process drives. */
@@ -30,6 +31,13 @@ const CORS_HEADERS = [
   HEADERS.confirm,
   HEADERS.requestId,
 ];
+
+/** Wrong methods answer in the protocol's error format, like every other error. */
+const allowedMethodsOptions = {
+  throw: true,
+  methodNotAllowed: () => new HttpError('method_not_allowed'),
+  notImplemented: () => new HttpError('method_not_allowed'),
+};
 
 /** Builds the Koa app from its dependencies; only the server process listens. */
 export function createApp(deps: ServerDeps): AppHandle {
@@ -80,11 +88,13 @@ export function createApp(deps: ServerDeps): AppHandle {
     }),
   );
   app.use(compress({ filter: (type) => /json/i.test(type), threshold: 1024 }));
+  const health = healthRouter(deps, state);
+  app.use(health.routes());
   app.use(limitByIp(deps.rateLimiters));
-  const pub = publicRouter(deps, state);
-  app.use(pub.routes()).use(pub.allowedMethods());
+  const pub = publicRouter(deps);
+  app.use(pub.routes()).use(pub.allowedMethods(allowedMethodsOptions));
   const api = apiRouter(deps, assembler);
-  app.use(api.routes()).use(api.allowedMethods());
+  app.use(api.routes()).use(api.allowedMethods(allowedMethodsOptions));
   if (config.staticDir) app.use(serve(config.staticDir, { index: 'index.html' }));
 
   return { app, assembler, state };

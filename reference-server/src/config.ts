@@ -16,8 +16,8 @@ import {
 export interface Config {
   host: string;
   port: number;
-  /** Base URL used in signed download URLs; defaults to http://localhost:<port>. */
-  publicUrl: string;
+  /** Base URL of signed download URLs; unset: the origin the client called. */
+  publicUrl?: string;
   dataDir: string;
   devMode: boolean;
   /** Folder served at `/` (the demo page); only when set. */
@@ -212,7 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     dataDir: path.resolve(e.DATA_DIR),
     devMode: e.DEV_MODE,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,

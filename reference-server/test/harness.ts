@@ -49,9 +49,11 @@ export const TEST_CHUNK_SIZE = 256 * 1024;
 // Process bookkeeping: nothing outlives the test file.
 
 const liveChildren = new Set<ChildProcess>();
+const liveSockets = new Set<net.Socket>();
 const tempDirs = new Set<string>();
 
 after(async () => {
+  for (const socket of liveSockets) socket.destroy();
   await Promise.all([...liveChildren].map((child) => killAndWait(child)));
   await Promise.all(
     [...tempDirs].map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
@@ -413,19 +415,39 @@ export function httpRequest<T = unknown>(
   });
 }
 
+/** How many complete responses (headers + Content-Length body) `text` holds. */
+function completeResponses(text: Buffer): number {
+  let count = 0;
+  let at = 0;
+  for (;;) {
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) return count;
+    const head = text.subarray(at, headEnd).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    const end = headEnd + 4 + length;
+    if (text.length < end) return count;
+    count++;
+    at = end;
+  }
+}
+
 /**
  * Writes `data` on a raw TCP connection to the server, then either ends the connection
- * ('end'), destroys it ('destroy'), or leaves it open ('keep'); resolves with everything the
- * server sent until it closed the connection or `waitMs` passed.
+ * ('end'), destroys it ('destroy'), or leaves it open ('keep'). Resolves with everything the
+ * server sent once it sent `responses` complete responses (default 1), closed the connection,
+ * or `waitMs` passed; `ms` is how long that took.
  */
 export function rawExchange(
   server: Pick<TestServer, 'port'>,
   data: Buffer | string,
-  opts: { after?: 'end' | 'destroy' | 'keep'; waitMs?: number } = {},
-): Promise<{ response: string; closedByServer: boolean }> {
-  const { after: afterWrite = 'keep', waitMs = 3_000 } = opts;
+  opts: { after?: 'end' | 'destroy' | 'keep'; waitMs?: number; responses?: number } = {},
+): Promise<{ response: string; closedByServer: boolean; ms: number }> {
+  const { after: afterWrite = 'keep', waitMs = 3_000, responses = 1 } = opts;
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const socket = net.connect(server.port, '127.0.0.1');
+    liveSockets.add(socket);
+    socket.once('close', () => liveSockets.delete(socket));
     const parts: Buffer[] = [];
     let closedByServer = false;
     let done = false;
@@ -434,30 +456,92 @@ export function rawExchange(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ response: Buffer.concat(parts).toString('latin1'), closedByServer });
+      resolve({
+        response: Buffer.concat(parts).toString('latin1'),
+        closedByServer,
+        ms: Date.now() - started,
+      });
     };
     const timer = setTimeout(finish, waitMs);
-    socket.on('data', (part: Buffer) => parts.push(part));
+    socket.on('data', (part: Buffer) => {
+      parts.push(part);
+      if (completeResponses(Buffer.concat(parts)) >= responses) finish();
+    });
     socket.on('end', () => {
       closedByServer = true;
       finish();
     });
     socket.on('close', finish);
     socket.on('error', (err) => {
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') finish();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' || code === 'EPIPE') finish();
       else if (!done) reject(err);
     });
     socket.on('connect', () => {
       socket.write(data, () => {
         if (afterWrite === 'end') socket.end();
-        else if (afterWrite === 'destroy') setTimeout(() => socket.destroy(), 50);
+        else if (afterWrite === 'destroy') setTimeout(finish, 50);
       });
-      if (afterWrite === 'destroy') {
-        // The caller only cares that the server does not keep what it got.
-        setTimeout(finish, 100);
-      }
     });
   });
+}
+
+/** A raw TCP connection to the server that the test writes to step by step. */
+export interface RawConnection {
+  write(data: Buffer | string): Promise<void>;
+  /** Resolves once `count` complete responses arrived, the server closed, or `waitMs` passed. */
+  response(count?: number, waitMs?: number): Promise<string>;
+  destroy(): void;
+}
+
+export async function rawConnection(server: Pick<TestServer, 'port'>): Promise<RawConnection> {
+  const socket = net.connect(server.port, '127.0.0.1');
+  liveSockets.add(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const parts: Buffer[] = [];
+  let closed = false;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((w) => w());
+  socket.on('data', (part: Buffer) => {
+    parts.push(part);
+    wake();
+  });
+  socket.on('close', () => {
+    closed = true;
+    liveSockets.delete(socket);
+    wake();
+  });
+  socket.on('error', () => undefined); // reported as a closed connection
+  return {
+    write: (data) =>
+      new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve()))),
+    response: (count = 1, waitMs = 5_000) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const text = Buffer.concat(parts);
+          if (closed || completeResponses(text) >= count) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(text.toString('latin1'));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          resolve(Buffer.concat(parts).toString('latin1'));
+        }, waitMs);
+        waiters.add(check);
+        check();
+      }),
+    destroy: () => socket.destroy(),
+  };
+}
+
+/** The responses in a raw exchange, split at each status line. */
+export function rawResponses(response: string): string[] {
+  return response.split(/(?=HTTP\/1\.1 \d{3} )/).filter(Boolean);
 }
 
 /** Status code of a raw HTTP response text, or 0. */
@@ -465,14 +549,14 @@ export function rawStatus(response: string): number {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 }
 
-/** JSON body of a raw (non-chunked) HTTP response text, or undefined. */
+/** JSON body of the first response in a raw HTTP response text, or undefined. */
 export function rawJson(response: string): { error?: ProtocolError } | undefined {
   const at = response.indexOf('\r\n\r\n');
   if (at < 0) return undefined;
+  const length = Number(/\r\ncontent-length: *(\d+)/i.exec(response.slice(0, at))?.[1] ?? 0);
+  const body = Buffer.from(response.slice(at + 4), 'latin1').subarray(0, length);
   try {
-    return JSON.parse(Buffer.from(response.slice(at + 4), 'latin1').toString('utf8')) as {
-      error?: ProtocolError;
-    };
+    return JSON.parse(body.toString('utf8')) as { error?: ProtocolError };
   } catch {
     return undefined;
   }

@@ -25,7 +25,9 @@ test('first bytes map to container families and candidate types', () => {
 
 test('claimed type comes from the extension first, then the MIME type', () => {
   assert.equal(extensionOf('a/b.c/Report.PDF'), '.pdf');
-  assert.equal(extensionOf('.hidden'), '');
+  assert.equal(extensionOf('.hidden'), '.hidden');
+  assert.equal(extensionOf('README'), '');
+  assert.equal(claimedType('.exe', 'application/pdf'), undefined);
   assert.equal(claimedType('photo.JPEG', 'application/octet-stream'), 'jpg');
   assert.equal(claimedType('scan', 'application/pdf'), 'pdf');
   assert.equal(claimedType('run.exe', 'application/pdf'), undefined);

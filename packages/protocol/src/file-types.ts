@@ -66,7 +66,8 @@ export function typesForHead(head: Uint8Array): FileTypeId[] {
 export function extensionOf(name: string): string {
   const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
   const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(dot).toLowerCase() : '';
+  // '.pdf' alone counts as a PDF's name: hidden-file names get no free pass on the allow-list.
+  return dot >= 0 ? base.slice(dot).toLowerCase() : '';
 }
 
 /** The type a client claims for a file: by extension first, then by MIME type. */

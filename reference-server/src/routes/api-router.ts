@@ -18,7 +18,7 @@ import { Initiator } from '../services/initiator.js';
 import { signDownload } from '../services/signed-url.js';
 import { assertLive, ownedFile, ownedSession } from './ownership.js';
 
-/** How long a delete waits out an assembly before answering 423. */
+/** Lifetime of a delete's file lock; a delete that finds the lock held answers 423 at once. */
 const DELETE_LOCK_MS = 60_000;
 
 /** The authenticated protocol routes under {@link API_PREFIX}. */
@@ -97,7 +97,7 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
     });
     const path = `${API_PREFIX}${ROUTES.signedFile.replace(':fileId', encodeURIComponent(file.id))}`;
     const body: DownloadResponse = {
-      url: `${config.publicUrl}${path}?${query}`,
+      url: `${config.publicUrl ?? ctx.origin}${path}?${query}`,
       expiresAt: new Date(expires * 1000).toISOString(),
     };
     ctx.body = body;

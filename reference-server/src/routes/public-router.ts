@@ -8,14 +8,17 @@ import { verifyDownload } from '../services/signed-url.js';
 /** `filename` for Content-Disposition: an ASCII fallback plus the UTF-8 name (RFC 6266). */
 function attachment(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  // RFC 8187 attr-chars exclude ' ( ) * which encodeURIComponent leaves alone.
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Routes that take no bearer token: health, signed downloads, and the dev-only token route. */
-export function publicRouter(deps: ServerDeps, state: { ready: boolean }): Router {
-  const { config, sessions, blobs } = deps;
+/** Liveness and readiness probes; mounted before rate limiting. */
+export function healthRouter(deps: ServerDeps, state: { ready: boolean }): Router {
   const router = new Router();
-
   router.get(SERVICE_ROUTES.health, (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -23,7 +26,7 @@ export function publicRouter(deps: ServerDeps, state: { ready: boolean }): Route
   router.get(SERVICE_ROUTES.ready, async (ctx) => {
     if (!state.ready) throw new HttpError('unavailable', 'The server is shutting down.');
     try {
-      await sessions.ping();
+      await deps.sessions.ping();
     } catch (err) {
       throw new HttpError('unavailable', 'The session store does not answer.', undefined, {
         cause: err,
@@ -31,6 +34,14 @@ export function publicRouter(deps: ServerDeps, state: { ready: boolean }): Route
     }
     ctx.body = { status: 'ready' };
   });
+
+  return router;
+}
+
+/** Routes that take no bearer token: signed downloads and the dev-only token route. */
+export function publicRouter(deps: ServerDeps): Router {
+  const { config, sessions, blobs } = deps;
+  const router = new Router();
 
   // Signed download URLs authorize by signature; the file must still be ready and unchanged.
   router.get(API_PREFIX + ROUTES.signedFile, async (ctx) => {

@@ -37,16 +37,31 @@ export class Assembler {
    * Returns the file as it stands afterwards.
    */
   async assembleIfComplete(fileId: string): Promise<StoredFile | undefined> {
-    const { sessions, blobs, locker } = this.deps;
+    for (;;) {
+      const outcome = await this.#tryAssemble(fileId);
+      if (outcome !== 'incomplete') return outcome;
+      // Another request may have stored the last chunk while we held the lock and could not
+      // take it; it relies on this second look, made after our release.
+      const file = await this.deps.sessions.getFile(fileId);
+      if (!file || !ASSEMBLABLE.includes(file.status) || !(await this.#complete(file))) {
+        return file;
+      }
+    }
+  }
+
+  async #complete(file: StoredFile): Promise<boolean> {
+    const chunks = await this.deps.blobs.listChunks(file.sessionId, file.id);
+    return chunks.filter((i) => i < file.totalChunks).length === file.totalChunks;
+  }
+
+  async #tryAssemble(fileId: string): Promise<StoredFile | undefined | 'incomplete'> {
+    const { sessions, locker } = this.deps;
     const lock = await locker.tryAcquire(`file:${fileId}`, ASSEMBLY_LOCK_MS);
     if (!lock) return sessions.getFile(fileId);
     try {
       const current = await sessions.getFile(fileId);
       if (!current || !ASSEMBLABLE.includes(current.status)) return current;
-      const chunks = await blobs.listChunks(current.sessionId, current.id);
-      if (chunks.filter((i) => i < current.totalChunks).length < current.totalChunks) {
-        return current;
-      }
+      if (!(await this.#complete(current))) return 'incomplete';
       const file = await sessions.transitionFile(fileId, ASSEMBLABLE, { status: 'assembling' });
       if (!file) return sessions.getFile(fileId);
       try {

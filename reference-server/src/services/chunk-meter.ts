@@ -10,6 +10,7 @@ export class ChunkMeter extends Transform {
   bytes = 0;
   readonly #hash: Hash = createHash('sha256');
   readonly #timer: NodeJS.Timeout;
+  #digest?: Buffer;
 
   constructor(
     readonly expected: number,
@@ -20,9 +21,10 @@ export class ChunkMeter extends Transform {
     this.#timer.unref();
   }
 
-  /** SHA-256 of everything that passed; call once the stream has ended. */
+  /** SHA-256 of everything that passed; call once the stream has ended (repeat calls reuse it). */
   digest(): Buffer {
-    return this.#hash.digest();
+    this.#digest ??= this.#hash.digest();
+    return this.#digest;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -149,7 +149,12 @@ export class ChunkReceiver {
         throw bodyError(err);
       });
       this.#verify(meter, plan);
-      outcome = await staged.commit();
+      outcome = await staged.commit().catch(async (err: unknown) => {
+        // A delete while the body streamed removes the staged bytes, so the commit finds nothing.
+        if (!(await sessions.getFile(file.id)))
+          throw new HttpError('not_found', 'The file was deleted.');
+        throw err;
+      });
     } finally {
       await staged.discard();
     }
