@@ -56,10 +56,7 @@ export function createApp(deps: ServerDeps): AppHandle {
     const code = (err as { code?: string })?.code;
     // A client that hangs up mid-response is not a server fault.
     const gone = code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';
-    (ctx?.state.log ?? log)[gone ? 'debug' : 'error'](
-      { err },
-      gone ? 'client went away' : 'request failed',
-    );
+    log[gone ? 'debug' : 'error']({ err }, gone ? 'client went away' : 'request failed');
   });
 
   app.use(requestId(log));

@@ -2,10 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ServerDeps } from './deps.js';
 import { createApp } from './app.js';
+import { createLogger } from './request-context.js';
 import { createTokenVerifier } from './middleware/auth.js';
 import { memoryRateLimiters } from './middleware/rate-limit.js';
 import { Cleaner } from './services/cleaner.js';
@@ -51,7 +52,7 @@ export async function startServer(
   config: Config,
   options: { log?: Logger; deps?: ServerDeps } = {},
 ): Promise<RunningServer> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'file-uploader' } });
+  const log = options.log ?? createLogger(config.logLevel);
   const deps = options.deps ?? (await embeddedDeps(config, log));
   const { app, assembler, state } = createApp(deps);
   const cleaner = new Cleaner({
