@@ -22,7 +22,7 @@ async function find(dir) {
       if (entry.isDirectory()) {
         return entry.name === 'node_modules' || entry.name === 'dist' ? [] : find(full);
       }
-      return entry.name.endsWith('.test.ts') ? [full] : [];
+      return entry.name.endsWith('.test.ts') && !entry.name.startsWith('.') ? [full] : [];
     }),
   );
   return found.flat();

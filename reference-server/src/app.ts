@@ -52,7 +52,7 @@ export function createApp(deps: ServerDeps): AppHandle {
     allowedTypes: config.allowedTypes,
   });
 
-  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+  app.on('error', (err: unknown) => {
     const code = (err as { code?: string })?.code;
     // A client that hangs up mid-response is not a server fault.
     const gone = code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';

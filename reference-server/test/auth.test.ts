@@ -11,6 +11,7 @@ import {
   request,
   startTestServer,
   storedChunks,
+  tamperBase64url,
   unsignedToken,
   uploadFile,
   type ApiResponse,
@@ -78,7 +79,7 @@ function everyRoute(authorization: string | undefined) {
           'Content-Range': `bytes ${chunk.start}-${chunk.end}/${chunk.size}`,
           'Content-Type': 'application/octet-stream',
         },
-        body: chunk.body,
+        body: new Uint8Array(chunk.body),
       }),
     'GET /status/:id': () => request(u(`/status/${ready.fileId}`), { headers: headers() }),
     'DELETE /:id': () =>
@@ -106,24 +107,62 @@ describe('every route refuses bad credentials with 401 unauthenticated', () => {
   const kinds: Array<{ what: string; authorization: () => Promise<string | undefined> }> = [
     { what: 'no Authorization header', authorization: async () => undefined },
     { what: 'an empty Authorization header', authorization: async () => '' },
-    { what: 'a Basic scheme', authorization: async () => `Basic ${Buffer.from('alice:pw').toString('base64')}` },
+    {
+      what: 'a Basic scheme',
+      authorization: async () => `Basic ${Buffer.from('alice:pw').toString('base64')}`,
+    },
     { what: 'Bearer without a token', authorization: async () => 'Bearer ' },
     { what: 'a token that is not a JWT', authorization: async () => 'Bearer not-a-jwt' },
     { what: 'a token with spaces', authorization: async () => `Bearer ${aliceToken} extra` },
-    { what: 'a token signed with another secret', authorization: async () => `Bearer ${await server.token(ALICE, { secret: 'another-secret-of-at-least-32-characters!!' })}` },
-    { what: 'a token whose signature was altered', authorization: async () => `Bearer ${aliceToken.slice(0, -4)}${aliceToken.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}` },
-    { what: 'a token whose payload was altered', authorization: async () => {
-      const [h, , s] = aliceToken.split('.');
-      const payload = Buffer.from(JSON.stringify({ sub: BOB, exp: now() + 3600 })).toString('base64url');
-      return `Bearer ${h}.${payload}.${s}`;
-    } },
-    { what: 'an expired token', authorization: async () => `Bearer ${await server.token(ALICE, { expiresIn: now() - 60 })}` },
-    { what: 'an unsigned alg:none token', authorization: async () => `Bearer ${unsignedToken({ sub: ALICE, exp: now() + 3600 })}` },
-    { what: 'an HS512 token (only HS256 is accepted)', authorization: async () => `Bearer ${await server.token(ALICE, { alg: 'HS512' })}` },
-    { what: 'a token without sub', authorization: async () => `Bearer ${await server.token(ALICE, { noSub: true })}` },
-    { what: 'a token with an empty sub', authorization: async () => `Bearer ${await server.token('')}` },
-    { what: 'a token without exp', authorization: async () => `Bearer ${await server.token(ALICE, { noExp: true })}` },
-    { what: 'a token not valid yet (nbf in the future)', authorization: async () => `Bearer ${await server.token(ALICE, { claims: { nbf: now() + 3600 } })}` },
+    {
+      what: 'a token signed with another secret',
+      authorization: async () =>
+        `Bearer ${await server.token(ALICE, { secret: 'another-secret-of-at-least-32-characters!!' })}`,
+    },
+    {
+      what: 'a token whose signature was altered',
+      authorization: async () =>
+        `Bearer ${aliceToken.split('.').slice(0, 2).join('.')}.${tamperBase64url(aliceToken.split('.')[2] ?? '')}`,
+    },
+    {
+      what: 'a token whose payload was altered',
+      authorization: async () => {
+        const [h, , s] = aliceToken.split('.');
+        const payload = Buffer.from(JSON.stringify({ sub: BOB, exp: now() + 3600 })).toString(
+          'base64url',
+        );
+        return `Bearer ${h}.${payload}.${s}`;
+      },
+    },
+    {
+      what: 'an expired token',
+      authorization: async () => `Bearer ${await server.token(ALICE, { expiresIn: now() - 60 })}`,
+    },
+    {
+      what: 'an unsigned alg:none token',
+      authorization: async () => `Bearer ${unsignedToken({ sub: ALICE, exp: now() + 3600 })}`,
+    },
+    {
+      what: 'an HS512 token (only HS256 is accepted)',
+      authorization: async () => `Bearer ${await server.token(ALICE, { alg: 'HS512' })}`,
+    },
+    {
+      what: 'a token without sub',
+      authorization: async () => `Bearer ${await server.token(ALICE, { noSub: true })}`,
+    },
+    {
+      what: 'a token with an empty sub',
+      authorization: async () => `Bearer ${await server.token('')}`,
+    },
+    {
+      what: 'a token without exp',
+      authorization: async () => `Bearer ${await server.token(ALICE, { noExp: true })}`,
+    },
+    {
+      what: 'a token not valid yet (nbf in the future)',
+      authorization: async () =>
+        `Bearer ${await server.token(ALICE, { claims: { nbf: now() + 3600 } })}`,
+    },
   ];
 
   for (const kind of kinds) {
@@ -190,7 +229,9 @@ describe('a user cannot touch another user’s uploads', () => {
   test('Bob cannot dedupe against Alice’s file: the same content hash gives him a normal pending file', async () => {
     const hash = contentHash(readyBytes);
     const bob = await api(server, bobToken).initiate({
-      files: [{ name: 'copy.pdf', size: readyBytes.length, type: 'application/pdf', contentHash: hash }],
+      files: [
+        { name: 'copy.pdf', size: readyBytes.length, type: 'application/pdf', contentHash: hash },
+      ],
     });
     assert.equal(bob.status, 201);
     const file = bob.body.files[0];
@@ -200,7 +241,9 @@ describe('a user cannot touch another user’s uploads', () => {
 
     // The same request from Alice does dedupe, so the refusal above is about ownership.
     const alice = await api(server, aliceToken).initiate({
-      files: [{ name: 'copy.pdf', size: readyBytes.length, type: 'application/pdf', contentHash: hash }],
+      files: [
+        { name: 'copy.pdf', size: readyBytes.length, type: 'application/pdf', contentHash: hash },
+      ],
     });
     assert.equal(alice.body.files[0]?.status, 'ready');
     assert.equal(alice.body.files[0]?.duplicateOf, ready.fileId);
@@ -225,7 +268,9 @@ describe('rate limiting', () => {
 
   test('with RATE_LIMIT_USER=5 the sixth request in the window gets 429 rate_limited with Retry-After, per user', async () => {
     const carol = api(limited, await limited.token('carol'));
-    const init = await carol.initiate({ files: [{ name: 'a.pdf', size: 10, type: 'application/pdf' }] });
+    const init = await carol.initiate({
+      files: [{ name: 'a.pdf', size: 10, type: 'application/pdf' }],
+    });
     assert.equal(init.status, 201);
     for (let i = 0; i < 4; i++) {
       assert.equal((await carol.session(init.body.sessionId)).status, 200, `request ${i + 2}`);
@@ -233,13 +278,17 @@ describe('rate limiting', () => {
     const sixth = await carol.session(init.body.sessionId);
     expectError(sixth, 429, 'rate_limited');
     const retryAfter = Number(sixth.headers.get('retry-after'));
-    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.ok(
+      Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+      `Retry-After ${retryAfter}`,
+    );
     expectError(await carol.status(init.body.files[0]?.fileId ?? ''), 429, 'rate_limited');
 
     // Another user has a budget of their own.
     const dave = api(limited, await limited.token('dave'));
     assert.equal(
-      (await dave.initiate({ files: [{ name: 'a.pdf', size: 10, type: 'application/pdf' }] })).status,
+      (await dave.initiate({ files: [{ name: 'a.pdf', size: 10, type: 'application/pdf' }] }))
+        .status,
       201,
     );
   });

@@ -51,16 +51,25 @@ test('an expired session refuses chunks and reads with 410, its chunks are clean
   });
   assert.equal(init.status, 201);
   const sessionId = init.body.sessionId;
-  const [fPartial, fUntouched, fDone] = init.body.files.map((f) => ({ sessionId, fileId: f.fileId }));
+  const [fPartial, fUntouched, fDone] = init.body.files.map((f) => ({
+    sessionId,
+    fileId: f.fileId,
+  }));
   assert.ok(fPartial && fUntouched && fDone);
   const expiresAt = Date.parse(init.body.expiresAt);
   assert.ok(expiresAt - Date.now() <= 2_000 && expiresAt - Date.now() > 0, init.body.expiresAt);
 
   // Before expiry: some chunks of one file, the whole of another.
   for (const i of [0, 2]) {
-    assert.equal((await client.chunk({ ...chunkOf(fPartial, partial, i), digest: true })).status, 200);
+    assert.equal(
+      (await client.chunk({ ...chunkOf(fPartial, partial, i), digest: true })).status,
+      200,
+    );
   }
-  assert.equal((await client.chunk({ ...chunkOf(fDone, done, 0), digest: true })).body.status, 'ready');
+  assert.equal(
+    (await client.chunk({ ...chunkOf(fDone, done, 0), digest: true })).body.status,
+    'ready',
+  );
   assert.deepEqual(await storedChunks(server.dataDir, sessionId, fPartial.fileId), [
     '00000000',
     '00000002',
@@ -102,6 +111,7 @@ test('an expired session refuses chunks and reads with 410, its chunks are clean
   }
 
   // The link handed out before has expired (DOWNLOAD_URL_TTL=1s) ...
+  await sleep(Math.max(0, Date.parse(link.body.expiresAt) + 1_050 - Date.now()));
   expectError(await request(link.body.url), 403, 'forbidden');
   // ... but the ready file outlives its session: it keeps its status, object and bytes.
   const status = await client.status(fDone.fileId);
@@ -115,7 +125,10 @@ test('a download link stops working once DOWNLOAD_URL_TTL has passed', async () 
   const bytes = sample(1000);
   const init = await client.initiate({ files: [{ name: 'a.pdf', size: bytes.length, type: '' }] });
   const ids = { sessionId: init.body.sessionId, fileId: init.body.files[0]?.fileId ?? '' };
-  assert.equal((await client.chunk({ ...chunkOf(ids, bytes, 0), digest: true })).body.status, 'ready');
+  assert.equal(
+    (await client.chunk({ ...chunkOf(ids, bytes, 0), digest: true })).body.status,
+    'ready',
+  );
   const link = await client.download(ids.fileId);
   assert.ok(Date.parse(link.body.expiresAt) - Date.now() <= 1_000);
   await sleep(Math.max(0, Date.parse(link.body.expiresAt) - Date.now()) + 1_100);

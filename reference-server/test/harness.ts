@@ -74,9 +74,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: str
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
-  return new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 async function killAndWait(child: ChildProcess): Promise<void> {
@@ -178,15 +176,14 @@ export interface TestServer {
 }
 
 /** Environment of a test server: test defaults, then `overrides`. */
-async function testEnv(
+function testEnv(
   dataDir: string,
   port: number,
   overrides: Record<string, string>,
-): Promise<Record<string, string>> {
+): Record<string, string> {
   return {
     HOST: '127.0.0.1',
     PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
     JWT_SECRET: randomSecret(),
     DOWNLOAD_SECRET: randomSecret(),
@@ -220,8 +217,22 @@ export async function startTestServer(
   opts: StartOptions = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await tempDir());
-  const port = await freePort();
-  const fullEnv = await testEnv(dataDir, port, env);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(env, dataDir, await freePort());
+    } catch (err) {
+      // Another process may take the free port before the server binds it: try another one.
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnPort(
+  env: Record<string, string>,
+  dataDir: string,
+  port: number,
+): Promise<TestServer> {
+  const fullEnv = testEnv(dataDir, port, env);
   const url = `http://127.0.0.1:${port}`;
   let stderr = '';
   let stdout = '';
@@ -236,7 +247,9 @@ export async function startTestServer(
       await waitReady(url, current);
     } catch (err) {
       await killAndWait(current);
-      throw new Error(`${(err as Error).message}\n--- server stderr ---\n${stderr}\n--- stdout ---\n${stdout}`);
+      throw new Error(
+        `${(err as Error).message}\n--- server stderr ---\n${stderr}\n--- stdout ---\n${stdout}`,
+      );
     }
   };
 
@@ -278,7 +291,9 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The server exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+      throw new Error(
+        `The server exited early (code ${child.exitCode}, signal ${child.signalCode})`,
+      );
     }
     try {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
@@ -439,7 +454,7 @@ function completeResponses(text: Buffer): number {
  */
 export function rawExchange(
   server: Pick<TestServer, 'port'>,
-  data: Buffer | string,
+  data: Uint8Array | string,
   opts: { after?: 'end' | 'destroy' | 'keep'; waitMs?: number; responses?: number } = {},
 ): Promise<{ response: string; closedByServer: boolean; ms: number }> {
   const { after: afterWrite = 'keep', waitMs = 3_000, responses = 1 } = opts;
@@ -488,7 +503,7 @@ export function rawExchange(
 
 /** A raw TCP connection to the server that the test writes to step by step. */
 export interface RawConnection {
-  write(data: Buffer | string): Promise<void>;
+  write(data: Uint8Array | string): Promise<void>;
   /** Resolves once `count` complete responses arrived, the server closed, or `waitMs` passed. */
   response(count?: number, waitMs?: number): Promise<string>;
   destroy(): void;
@@ -517,7 +532,9 @@ export async function rawConnection(server: Pick<TestServer, 'port'>): Promise<R
   socket.on('error', () => undefined); // reported as a closed connection
   return {
     write: (data) =>
-      new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve()))),
+      new Promise((resolve, reject) =>
+        socket.write(data, (err) => (err ? reject(err) : resolve())),
+      ),
     response: (count = 1, waitMs = 5_000) =>
       new Promise((resolve) => {
         const check = () => {
@@ -568,7 +585,7 @@ export interface ChunkRequest {
   start: number;
   end: number;
   size: number;
-  body: Uint8Array;
+  body: Buffer;
   /** true: send a correct Content-Digest; a string: send it as is. */
   digest?: boolean | string;
   /** Extra headers, or `null` to leave one of the defaults out. */
@@ -606,6 +623,8 @@ export function api(server: Pick<TestServer, 'url'>, token: string | undefined) 
     server.url + routePath(route, params);
 
   return {
+    /** The server's base URL. */
+    url: server.url,
     /** POST /initiate with a JSON body (or a raw string body with `contentType`). */
     initiate(
       body: InitiateRequest | unknown,
@@ -638,7 +657,10 @@ export function api(server: Pick<TestServer, 'url'>, token: string | undefined) 
       Object.assign(headers, c.headers);
       return httpRequest(at('chunk'), 'POST', headers, c.body);
     },
-    status(id: string, headers: Record<string, string> = {}): Promise<ApiResponse<FileStatusResponse>> {
+    status(
+      id: string,
+      headers: Record<string, string> = {},
+    ): Promise<ApiResponse<FileStatusResponse>> {
       return request(at('status', { fileId: id }), { headers: { ...auth(), ...headers } });
     },
     remove(id: string, confirm: boolean | string = true): Promise<ApiResponse<unknown>> {
@@ -646,7 +668,10 @@ export function api(server: Pick<TestServer, 'url'>, token: string | undefined) 
       if (confirm !== false) headers[HEADERS.confirm] = confirm === true ? CONFIRM_DELETE : confirm;
       return request(at('remove', { fileId: id }), { method: 'DELETE', headers });
     },
-    download(id: string, headers: Record<string, string> = {}): Promise<ApiResponse<DownloadResponse>> {
+    download(
+      id: string,
+      headers: Record<string, string> = {},
+    ): Promise<ApiResponse<DownloadResponse>> {
       return request(at('download', { fileId: id }), { headers: { ...auth(), ...headers } });
     },
   };
@@ -668,7 +693,11 @@ export function sha256(bytes: Uint8Array): string {
 export function contentHash(bytes: Uint8Array): string {
   const outer = createHash('sha256');
   for (let at = 0; at < bytes.length; at += CONTENT_HASH_BLOCK_SIZE) {
-    outer.update(createHash('sha256').update(bytes.subarray(at, at + CONTENT_HASH_BLOCK_SIZE)).digest());
+    outer.update(
+      createHash('sha256')
+        .update(bytes.subarray(at, at + CONTENT_HASH_BLOCK_SIZE))
+        .digest(),
+    );
   }
   return outer.digest('hex');
 }
@@ -676,7 +705,7 @@ export function contentHash(bytes: Uint8Array): string {
 /** Chunk `index` of `bytes` as a ChunkRequest. */
 export function chunkOf(
   ids: { sessionId: string; fileId: string },
-  bytes: Uint8Array,
+  bytes: Buffer,
   index: number,
   chunkSize = TEST_CHUNK_SIZE,
 ): ChunkRequest {
@@ -713,16 +742,24 @@ export async function uploadFile(
   server: Pick<TestServer, 'url'>,
   token: string,
   name: string,
-  bytes: Uint8Array,
+  bytes: Buffer,
   type: string,
   opts: { contentHash?: string; metadata?: Record<string, string> } = {},
 ): Promise<UploadResult> {
   const client = api(server, token);
   const init = await client.initiate({
-    files: [{ name, size: bytes.length, type, ...(opts.contentHash ? { contentHash: opts.contentHash } : {}) }],
+    files: [
+      {
+        name,
+        size: bytes.length,
+        type,
+        ...(opts.contentHash ? { contentHash: opts.contentHash } : {}),
+      },
+    ],
     ...(opts.metadata ? { metadata: opts.metadata } : {}),
   });
-  if (init.status !== 201) throw new Error(`initiate answered ${init.status}: ${JSON.stringify(init.body)}`);
+  if (init.status !== 201)
+    throw new Error(`initiate answered ${init.status}: ${JSON.stringify(init.body)}`);
   const file = init.body.files[0];
   if (!file) throw new Error('initiate returned no file');
   const ids = { sessionId: init.body.sessionId, fileId: file.fileId };
@@ -736,7 +773,8 @@ export async function uploadFile(
         )
       : [];
   for (const res of chunks) {
-    if (res.status !== 200) throw new Error(`chunk answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`chunk answered ${res.status}: ${JSON.stringify(res.body)}`);
   }
   const status = await client.status(file.fileId);
   if (status.status !== 200) throw new Error(`status answered ${status.status}`);
@@ -753,7 +791,10 @@ export async function listFilesDeep(dir: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) =>
-      path.relative(dir, path.join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name)),
+      path.relative(
+        dir,
+        path.join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name),
+      ),
     )
     .map((rel) => rel.split(path.sep).join('/'))
     .sort();
@@ -765,7 +806,11 @@ export function objectsDir(dataDir: string): string {
 }
 
 /** Chunk files of one file (their index names), [] when none. */
-export async function storedChunks(dataDir: string, sessionId: string, fileId: string): Promise<string[]> {
+export async function storedChunks(
+  dataDir: string,
+  sessionId: string,
+  fileId: string,
+): Promise<string[]> {
   return listFilesDeep(path.join(dataDir, 'blobs', 'chunks', sessionId, fileId));
 }
 
@@ -783,7 +828,8 @@ export async function storedObject(
   if (!existsSync(sessionDir)) return undefined;
   const dirs = (await readdir(sessionDir)).filter((d) => d.endsWith(`-${fileId}`));
   if (dirs.length === 0) return undefined;
-  if (dirs.length > 1) throw new Error(`More than one object dir for ${fileId}: ${dirs.join(', ')}`);
+  if (dirs.length > 1)
+    throw new Error(`More than one object dir for ${fileId}: ${dirs.join(', ')}`);
   const dir = path.join(sessionDir, dirs[0] as string);
   const names = await readdir(dir);
   if (names.length !== 1) throw new Error(`Expected one object in ${dir}, found ${names.length}`);
@@ -824,7 +870,10 @@ export async function expectDownload(
 ): Promise<ApiResponse<unknown>> {
   const link = await client.download(fileId);
   assert.equal(link.status, 200, `GET download: ${JSON.stringify(link.body)}`);
-  assert.match(link.body.url, /^http:\/\/127\.0\.0\.1:\d+\//);
+  assert.ok(
+    link.body.url.startsWith(`${client.url}${API_PREFIX}/files/${encodeURIComponent(fileId)}?`),
+    `the link points at the server the client called: ${link.body.url}`,
+  );
   assert.ok(Date.parse(link.body.expiresAt) > Date.now(), 'expiresAt lies in the future');
   const file = await request(link.body.url);
   assert.equal(file.status, 200, `GET signed URL: ${file.raw.toString('utf8').slice(0, 200)}`);
@@ -849,7 +898,18 @@ export async function expectStoredObject(
 
 /** An error response with the protocol's body: status and code. */
 export function expectError(res: ApiResponse<unknown>, status: number, code: string): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
+  assert.equal(
+    res.status,
+    status,
+    `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`,
+  );
   assert.equal(res.body.error?.code, code);
   assert.equal(typeof res.body.error?.message, 'string');
+}
+
+/** The same base64url value with one bit of its first byte flipped (a surely different value). */
+export function tamperBase64url(value: string): string {
+  const bytes = Buffer.from(value, 'base64url');
+  bytes[0] = (bytes[0] ?? 0) ^ 0x01;
+  return bytes.toString('base64url');
 }

@@ -48,7 +48,13 @@ describe('tokens verified against a JWKS_URL', () => {
       .sign(key);
 
   it('accepts a token signed by a published key and uploads a file', async () => {
-    const result = await uploadFile(server, await sign(signer), 'report.pdf', pdf(), 'application/pdf');
+    const result = await uploadFile(
+      server,
+      await sign(signer),
+      'report.pdf',
+      pdf(),
+      'application/pdf',
+    );
     assert.equal(result.status.status, 'ready');
   });
 
@@ -58,7 +64,11 @@ describe('tokens verified against a JWKS_URL', () => {
 
   it('refuses a wrong issuer, a wrong audience and an expired token', async () => {
     for (const claims of [{ iss: 'https://evil.example' }, { aud: 'other' }, { exp: '-1m' }]) {
-      expectError(await api(server, await sign(signer, claims)).status('x'), 401, 'unauthenticated');
+      expectError(
+        await api(server, await sign(signer, claims)).status('x'),
+        401,
+        'unauthenticated',
+      );
     }
   });
 

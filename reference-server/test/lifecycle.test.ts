@@ -18,6 +18,7 @@ import {
   startTestServer,
   storedChunks,
   storedObject,
+  tamperBase64url,
   uploadFile,
   type Api,
   type TestServer,
@@ -66,7 +67,10 @@ describe('delete', () => {
     assert.equal(res.status, 204, JSON.stringify(res.body));
     assert.equal(res.raw.length, 0);
     assert.deepEqual(await storedChunks(server.dataDir, ids.sessionId, ids.fileId), []);
-    assert.equal(existsSync(path.join(server.dataDir, 'blobs', 'chunks', ids.sessionId, ids.fileId)), false);
+    assert.equal(
+      existsSync(path.join(server.dataDir, 'blobs', 'chunks', ids.sessionId, ids.fileId)),
+      false,
+    );
     expectError(await client.status(ids.fileId), 404, 'not_found');
     expectError(await client.chunk({ ...chunkOf(ids, bytes, 2), digest: true }), 404, 'not_found');
     expectError(await client.chunk({ ...chunkOf(ids, bytes, 0), digest: true }), 404, 'not_found');
@@ -106,7 +110,10 @@ describe('delete', () => {
     assert.equal(res.status, 204);
     assert.equal(existsSync(object.path), false, 'the object file is gone');
     assert.equal(existsSync(path.dirname(object.path)), false, 'its folder is gone too');
-    assert.equal(await storedObject(server.dataDir, USER, upload.sessionId, upload.fileId), undefined);
+    assert.equal(
+      await storedObject(server.dataDir, USER, upload.sessionId, upload.fileId),
+      undefined,
+    );
     expectError(await client.status(upload.fileId), 404, 'not_found');
     expectError(await client.download(upload.fileId), 404, 'not_found');
     const old = await request(link.body.url);
@@ -181,7 +188,10 @@ describe('dedupe', () => {
 
     // Deleting the original leaves the duplicate whole.
     assert.equal((await client.remove(original.fileId)).status, 204);
-    assert.equal(await storedObject(server.dataDir, USER, original.sessionId, original.fileId), undefined);
+    assert.equal(
+      await storedObject(server.dataDir, USER, original.sessionId, original.fileId),
+      undefined,
+    );
     await expectStoredObject(server, USER, dup.ids, bytes);
     await expectDownload(client, dup.ids.fileId, bytes);
   });
@@ -191,8 +201,11 @@ describe('dedupe', () => {
     const hash = contentHash(bytes);
     const original = await uploadFile(server, token, 'base.pdf', bytes, 'application/pdf');
     assert.equal(original.status.contentHash, hash);
+    await expectStoredObject(server, USER, original, bytes);
 
-    const unknown = await initiateOne(bytes, 'a.pdf', { contentHash: contentHash(randomBytes(10)) });
+    const unknown = await initiateOne(bytes, 'a.pdf', {
+      contentHash: contentHash(randomBytes(10)),
+    });
     assert.equal(unknown.file.status, 'pending');
     assert.equal(unknown.file.duplicateOf, undefined);
 
@@ -246,16 +259,25 @@ describe('download links', () => {
     assert.deepEqual(res.raw, bytes);
     assert.equal(res.headers.get('content-type'), 'application/pdf');
     assert.equal(res.headers.get('content-length'), String(bytes.length));
-    assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="linked\.pdf"/);
+    assert.match(
+      res.headers.get('content-disposition') ?? '',
+      /^attachment; filename="linked\.pdf"/,
+    );
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.match(res.headers.get('cache-control') ?? '', /no-store/);
     assert.match(res.headers.get('content-security-policy') ?? '', /sandbox/);
   });
 
+  test('the link is built from the address the client called, never from its Origin header', async () => {
+    const link = await client.download(fileId, { Origin: 'https://evil.example' });
+    assert.equal(link.status, 200);
+    assert.ok(link.body.url.startsWith(`${server.url}/api/v1/upload/files/`), link.body.url);
+  });
+
   test('a tampered signature is 403 forbidden', async () => {
     const tampered = new URL(url);
     const signature = tampered.searchParams.get('signature') ?? '';
-    tampered.searchParams.set('signature', `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`);
+    tampered.searchParams.set('signature', tamperBase64url(signature));
     expectError(await request(tampered.href), 403, 'forbidden');
     const truncated = new URL(url);
     truncated.searchParams.set('signature', signature.slice(0, 10));

@@ -42,6 +42,7 @@ function sample(): Buffer {
 }
 
 /** Characters a stored name or download name must never contain. */
+// eslint-disable-next-line no-control-regex -- control characters are the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f/\\\u202a-\u202e\u2066-\u2069]/u;
 
 /** RFC 8187 attr-char: what may appear unencoded in `filename*=UTF-8''…`. */
@@ -57,16 +58,40 @@ const NAMES: Array<{ what: string; name: string; expected?: string }> = [
     name: '\u0001bad\u001b[31m\u007fname\u0085.pdf',
     expected: 'bad[31mname.pdf',
   },
-  { what: 'tabs and line breaks', name: 'line\r\nbreak\tname.pdf', expected: 'line break name.pdf' },
-  { what: 'a right-to-left override disguising the extension', name: 'report\u202egnp.pdf', expected: 'reportgnp.pdf' },
-  { what: 'unicode letters and an emoji', name: 'Résumé 履歴書 😀.pdf', expected: 'Résumé 履歴書 😀.pdf' },
-  { what: 'decomposed accents (normalised to NFC)', name: 'Re\u0301sume\u0301.pdf', expected: 'Résumé.pdf' },
+  {
+    what: 'tabs and line breaks',
+    name: 'line\r\nbreak\tname.pdf',
+    expected: 'line break name.pdf',
+  },
+  {
+    what: 'a right-to-left override disguising the extension',
+    name: 'report\u202egnp.pdf',
+    expected: 'reportgnp.pdf',
+  },
+  {
+    what: 'unicode letters and an emoji',
+    name: 'Résumé 履歴書 😀.pdf',
+    expected: 'Résumé 履歴書 😀.pdf',
+  },
+  {
+    what: 'decomposed accents (normalised to NFC)',
+    name: 'Re\u0301sume\u0301.pdf',
+    expected: 'Résumé.pdf',
+  },
   { what: 'a 300-character name', name: `${'a'.repeat(296)}.pdf` },
   { what: 'a 300-character name of 3-byte characters', name: `${'履'.repeat(296)}.pdf` },
-  { what: 'characters Windows forbids', name: 'a<b>c:d"e|f?g*h.pdf', expected: 'a_b_c_d_e_f_g_h.pdf' },
+  {
+    what: 'characters Windows forbids',
+    name: 'a<b>c:d"e|f?g*h.pdf',
+    expected: 'a_b_c_d_e_f_g_h.pdf',
+  },
   { what: 'a reserved device name', name: 'CON.pdf', expected: '_CON.pdf' },
   { what: 'only an extension', name: '.pdf', expected: 'file.pdf' },
-  { what: 'leading dots and spaces', name: '. . .hidden report.pdf', expected: 'hidden report.pdf' },
+  {
+    what: 'leading dots and spaces',
+    name: '. . .hidden report.pdf',
+    expected: 'hidden report.pdf',
+  },
   { what: 'quotes, percent signs and parentheses', name: "O'Brien (100%) draft;v=2.pdf" },
 ];
 

@@ -1,10 +1,24 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import { FILE_TYPES } from '@file-uploader/protocol';
-import { doc, docx, exe, jpeg, padTo, pdf, png, randomBytes, text, xls, xlsx, zip } from './fixtures.js';
+import {
+  doc,
+  docx,
+  exe,
+  jpeg,
+  padTo,
+  pdf,
+  png,
+  randomBytes,
+  text,
+  xls,
+  xlsx,
+  zip,
+} from './fixtures.js';
 import {
   api,
   expectError,
+  expectStoredObject,
   listFilesDeep,
   objectsDir,
   request,
@@ -52,7 +66,12 @@ describe('content that does not match its name is rejected after assembly', () =
     { what: 'an XLSX named .docx', name: 'letter.docx', type: '', bytes: () => xlsx() },
     { what: 'an XLS named .doc', name: 'old.doc', type: '', bytes: () => xls() },
     { what: 'a DOC named .xls', name: 'old.xls', type: '', bytes: () => doc() },
-    { what: 'random bytes named .jpg', name: 'noise.jpg', type: 'image/jpeg', bytes: () => randomBytes(5000) },
+    {
+      what: 'random bytes named .jpg',
+      name: 'noise.jpg',
+      type: 'image/jpeg',
+      bytes: () => randomBytes(5000),
+    },
     {
       what: 'a PDF header with an executable after it is still a PDF, but an executable named .pdf with a PDF inside is not',
       name: 'tricky.pdf',
@@ -64,8 +83,11 @@ describe('content that does not match its name is rejected after assembly', () =
     test(`${spoof.what}: status rejected with type_mismatch, no object kept, not downloadable`, async () => {
       const bytes = spoof.bytes();
       const result = await uploadFile(server, token, spoof.name, bytes, spoof.type);
-      const last = result.chunks.find((c) => c.body.status !== 'uploading');
-      assert.equal(last?.body.status, 'rejected', 'the completing chunk reports the rejection');
+      // The chunk that completed the file reports the rejection (others, sent in parallel, may
+      // have seen the file still uploading or being assembled).
+      const statuses = result.chunks.map((c) => c.body.status);
+      assert.ok(statuses.includes('rejected'), `a chunk reports the rejection: ${statuses.join()}`);
+      assert.ok(statuses.every((s) => ['uploading', 'assembling', 'rejected'].includes(s)));
       assert.equal(result.status.status, 'rejected', JSON.stringify(result.status));
       assert.equal(result.status.error?.code, 'type_mismatch');
       assert.equal(typeof result.status.error?.message, 'string');
@@ -89,8 +111,10 @@ describe('content that does not match its name is rejected after assembly', () =
   });
 
   test('an extension-less name is judged by its MIME type, and its content must match it', async () => {
-    const ok = await uploadFile(server, token, 'scan', pdf(), 'application/pdf');
+    const pdfBytes = pdf();
+    const ok = await uploadFile(server, token, 'scan', pdfBytes, 'application/pdf');
     assert.equal(ok.status.status, 'ready', JSON.stringify(ok.status));
+    await expectStoredObject(server, USER, ok, pdfBytes);
     const bad = await uploadFile(server, token, 'scan', png(), 'application/pdf');
     assert.equal(bad.status.status, 'rejected');
     assert.equal(bad.status.error?.code, 'type_mismatch');
@@ -128,7 +152,9 @@ describe('initiate refuses what can never be accepted', () => {
   });
 
   test('an empty file gets 400 validation_failed', async () => {
-    const res = await client.initiate({ files: [{ name: 'empty.pdf', size: 0, type: 'application/pdf' }] });
+    const res = await client.initiate({
+      files: [{ name: 'empty.pdf', size: 0, type: 'application/pdf' }],
+    });
     expectError(res, 400, 'validation_failed');
     assert.equal((res.body.error?.details as { reason?: string }).reason, 'empty_file');
   });
@@ -138,7 +164,9 @@ describe('initiate refuses what can never be accepted', () => {
       files: [{ name: 'big.pdf', size: MiB + 1, type: 'application/pdf' }],
     });
     expectError(over, 413, 'file_too_large');
-    const at = await client.initiate({ files: [{ name: 'big.pdf', size: MiB, type: 'application/pdf' }] });
+    const at = await client.initiate({
+      files: [{ name: 'big.pdf', size: MiB, type: 'application/pdf' }],
+    });
     assert.equal(at.status, 201, JSON.stringify(at.body));
     assert.equal(at.body.files[0]?.totalChunks, 4);
   });
@@ -178,21 +206,49 @@ describe('initiate refuses what can never be accepted', () => {
     { what: 'a body without files', body: { metadata: {} } },
     { what: 'an empty files list', body: { files: [] } },
     { what: 'files that is not a list', body: { files: { name: 'a.pdf', size: 1, type: '' } } },
-    { what: 'a negative size', body: { files: [{ name: 'a.pdf', size: -1, type: 'application/pdf' }] } },
-    { what: 'a fractional size', body: { files: [{ name: 'a.pdf', size: 1.5, type: 'application/pdf' }] } },
-    { what: 'a size given as a string', body: { files: [{ name: 'a.pdf', size: '10', type: 'application/pdf' }] } },
+    {
+      what: 'a negative size',
+      body: { files: [{ name: 'a.pdf', size: -1, type: 'application/pdf' }] },
+    },
+    {
+      what: 'a fractional size',
+      body: { files: [{ name: 'a.pdf', size: 1.5, type: 'application/pdf' }] },
+    },
+    {
+      what: 'a size given as a string',
+      body: { files: [{ name: 'a.pdf', size: '10', type: 'application/pdf' }] },
+    },
     { what: 'a missing name', body: { files: [{ size: 10, type: 'application/pdf' }] } },
     { what: 'an empty name', body: { files: [{ name: '', size: 10, type: 'application/pdf' }] } },
-    { what: 'a name over 1024 characters', body: { files: [{ name: `${'a'.repeat(1100)}.pdf`, size: 10, type: '' }] } },
-    { what: 'an upper-case content hash', body: { files: [{ name: 'a.pdf', size: 10, type: '', contentHash: 'A'.repeat(64) }] } },
-    { what: 'a short content hash', body: { files: [{ name: 'a.pdf', size: 10, type: '', contentHash: 'ab' }] } },
-    { what: 'metadata with a non-string value', body: { files: [{ name: 'a.pdf', size: 10, type: '' }], metadata: { n: 1 } } },
-    { what: 'an unknown top-level field', body: { files: [{ name: 'a.pdf', size: 10, type: '' }], extra: true } },
+    {
+      what: 'a name over 1024 characters',
+      body: { files: [{ name: `${'a'.repeat(1100)}.pdf`, size: 10, type: '' }] },
+    },
+    {
+      what: 'an upper-case content hash',
+      body: { files: [{ name: 'a.pdf', size: 10, type: '', contentHash: 'A'.repeat(64) }] },
+    },
+    {
+      what: 'a short content hash',
+      body: { files: [{ name: 'a.pdf', size: 10, type: '', contentHash: 'ab' }] },
+    },
+    {
+      what: 'metadata with a non-string value',
+      body: { files: [{ name: 'a.pdf', size: 10, type: '' }], metadata: { n: 1 } },
+    },
+    {
+      what: 'an unknown top-level field',
+      body: { files: [{ name: 'a.pdf', size: 10, type: '' }], extra: true },
+    },
     { what: 'a JSON array', body: [{ name: 'a.pdf', size: 10, type: '' }] },
     { what: 'JSON null', raw: 'null' },
     { what: 'broken JSON', raw: '{"files": [' },
     { what: 'an empty body', raw: '' },
-    { what: 'a text/plain body', raw: '{"files":[{"name":"a.pdf","size":10,"type":""}]}', contentType: 'text/plain' },
+    {
+      what: 'a text/plain body',
+      raw: '{"files":[{"name":"a.pdf","size":10,"type":""}]}',
+      contentType: 'text/plain',
+    },
     { what: 'a form body', raw: 'files=a.pdf', contentType: 'application/x-www-form-urlencoded' },
   ];
   for (const { what, body, raw, contentType } of invalid) {
@@ -206,8 +262,16 @@ describe('initiate refuses what can never be accepted', () => {
   }
 
   test('a body over the JSON limit is refused with a protocol error, not a crash', async () => {
-    const files = Array.from({ length: 3 }, () => ({ name: `${'n'.repeat(1000)}.pdf`, size: 1, type: '' }));
-    const res = await client.initiate({ files, metadata: { big: 'x'.repeat(1000) }, pad: 'p'.repeat(300_000) });
+    const files = Array.from({ length: 3 }, () => ({
+      name: `${'n'.repeat(1000)}.pdf`,
+      size: 1,
+      type: '',
+    }));
+    const res = await client.initiate({
+      files,
+      metadata: { big: 'x'.repeat(1000) },
+      pad: 'p'.repeat(300_000),
+    });
     assert.ok(res.status === 400 || res.status === 413, `status ${res.status}`);
     assert.ok(res.body.error?.code, JSON.stringify(res.body));
   });
@@ -218,7 +282,10 @@ describe('unknown routes and methods', () => {
     const auth = { Authorization: `Bearer ${token}` };
     const unknown = await request(`${server.url}/api/v1/upload/nothing/here`, { headers: auth });
     expectError(unknown, 404, 'not_found');
-    const wrong = await request(`${server.url}/api/v1/upload/initiate`, { method: 'PUT', headers: auth });
+    const wrong = await request(`${server.url}/api/v1/upload/initiate`, {
+      method: 'PUT',
+      headers: auth,
+    });
     expectError(wrong, 405, 'method_not_allowed');
   });
 });
@@ -241,9 +308,13 @@ describe('type limits of a narrower allow-list', () => {
         'type_not_allowed',
       );
     }
-    const okPdf = await uploadFile(narrow, await narrow.token(USER), 'a.pdf', pdf(), '');
+    const pdfBytes = pdf();
+    const okPdf = await uploadFile(narrow, await narrow.token(USER), 'a.pdf', pdfBytes, '');
     assert.equal(okPdf.status.status, 'ready');
-    const okPng = await uploadFile(narrow, await narrow.token(USER), 'a.png', padTo(png(), 1000), '');
+    await expectStoredObject(narrow, USER, okPdf, pdfBytes);
+    const pngBytes = padTo(png(), 1000);
+    const okPng = await uploadFile(narrow, await narrow.token(USER), 'a.png', pngBytes, '');
     assert.equal(okPng.status.status, 'ready');
+    await expectStoredObject(narrow, USER, okPng, pngBytes);
   });
 });

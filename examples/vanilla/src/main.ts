@@ -17,11 +17,19 @@ import {
   type InitiateResponse,
 } from '@file-uploader/protocol';
 
-let token = '';
+/**
+ * The dev token, fetched once at start. Requests wait for it, so files chosen before it arrives
+ * are not lost; a failure shows on the row of the upload that needed it.
+ */
+const token: Promise<string> = fetch(SERVICE_ROUTES.devToken).then(async (response) => {
+  if (!response.ok) throw new Error(`No dev token: ${response.status} ${response.statusText}`);
+  return ((await response.json()) as { token: string }).token;
+});
+token.catch(() => undefined); // reported by the upload that needs it
 
 async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   const headers = new Headers(init.headers);
-  headers.set(HEADERS.authorization, `Bearer ${token}`);
+  headers.set(HEADERS.authorization, `Bearer ${await token}`);
   const response = await fetch(path, { ...init, headers });
   if (response.status === 204) return undefined as T;
   const body: unknown = await response.json();
@@ -121,9 +129,7 @@ async function upload(files: File[]): Promise<void> {
   );
 }
 
-async function main(): Promise<void> {
-  const response = await fetch(SERVICE_ROUTES.devToken);
-  token = ((await response.json()) as { token: string }).token;
+function main(): void {
   const input = document.querySelector<HTMLInputElement>('#files');
   input?.addEventListener('change', () => {
     const files = [...(input.files ?? [])];
@@ -135,4 +141,4 @@ async function main(): Promise<void> {
   });
 }
 
-void main();
+main();

@@ -97,7 +97,8 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
     });
     const path = `${API_PREFIX}${ROUTES.signedFile.replace(':fileId', encodeURIComponent(file.id))}`;
     const body: DownloadResponse = {
-      url: `${config.publicUrl ?? ctx.origin}${path}?${query}`,
+      // Koa 3's ctx.origin is the Origin request header; the server's own origin is this.
+      url: `${config.publicUrl ?? `${ctx.protocol}://${ctx.host}`}${path}?${query}`,
       expiresAt: new Date(expires * 1000).toISOString(),
     };
     ctx.body = body;
