@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { FileError, FileStatus } from '@file-uploader/protocol';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { Locker } from '../stores/locker.js';
-import type { SessionStore, StoredFile } from '../stores/session-store.js';
+import type { FilePatch, SessionStore, StoredFile } from '../stores/session-store.js';
 import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
 import { objectKey } from './object-key.js';
@@ -84,10 +84,11 @@ export class Assembler {
     const written = blobs.writeObject(key, hasher);
     await Promise.all([pipeline(chunks, hasher), written]);
 
-    const reject = async (error: FileError) => {
+    const contentHash = hasher.contentHash();
+    const reject = async (error: FileError, found: FilePatch = {}) => {
       await blobs.deleteObject(key);
       log.info({ fileId: file.id, code: error.code }, 'file rejected');
-      return this.#finish(file, { status: 'rejected', error, contentHash: hasher.contentHash() });
+      return this.#finish(file, { status: 'rejected', error, contentHash, ...found });
     };
     if (hasher.bytes !== file.size) {
       return reject({
@@ -97,41 +98,32 @@ export class Assembler {
     }
     const read = (start: number, end: number) => buffer(blobs.readObject(key, { start, end }));
     const detected = await detectType(read, file.size);
-    const outcome = {
-      contentHash: hasher.contentHash(),
+    const found: FilePatch = {
       ...(detected.mime ? { detectedType: detected.mime } : {}),
       ...(detected.fileType ? { fileType: detected.fileType } : {}),
     };
     if (!detected.fileType || !this.deps.allowedTypes.includes(detected.fileType)) {
-      await blobs.deleteObject(key);
-      return this.#finish(file, {
-        status: 'rejected',
-        ...outcome,
-        error: {
-          code: 'type_mismatch',
-          message: `The content is ${detected.mime ?? 'of an unknown type'}, which is not allowed.`,
-        },
-      });
+      const what = detected.mime ?? 'of an unknown type';
+      return reject(
+        { code: 'type_mismatch', message: `The content is ${what}, which is not allowed.` },
+        found,
+      );
     }
     if (detected.fileType !== file.claimedType) {
-      await blobs.deleteObject(key);
-      return this.#finish(file, {
-        status: 'rejected',
-        ...outcome,
-        error: {
+      const [is, claimed] = [detected.fileType.toUpperCase(), file.claimedType.toUpperCase()];
+      return reject(
+        {
           code: 'type_mismatch',
-          message: `The content is ${detected.fileType.toUpperCase()}, but the file was declared as ${file.claimedType.toUpperCase()}.`,
+          message: `The content is ${is}, but the file was declared as ${claimed}.`,
         },
-      });
+        found,
+      );
     }
     log.info({ fileId: file.id, key, bytes: hasher.bytes }, 'file assembled');
-    return this.#finish(file, { status: 'ready', objectKey: key, ...outcome });
+    return this.#finish(file, { status: 'ready', objectKey: key, contentHash, ...found });
   }
 
-  async #finish(
-    file: StoredFile,
-    patch: Parameters<SessionStore['transitionFile']>[2],
-  ): Promise<StoredFile | undefined> {
+  async #finish(file: StoredFile, patch: FilePatch): Promise<StoredFile | undefined> {
     const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch);
     await this.deps.blobs.deleteChunks(file.sessionId, file.id);
     return done;
