@@ -1,0 +1,14 @@
+export { createUploader, Uploader } from './uploader.js';
+export type { UploaderOptions, UploadInput, ResumableUpload } from './uploader.js';
+export { Upload } from './upload.js';
+export type { UploadSource } from './upload.js';
+export { UploadEvent } from './uploader-events.js';
+export type { UploaderEventMap } from './uploader-events.js';
+export { UploadState, TERMINAL_STATES, canTransition } from './upload-state.js';
+export { UploadError } from './upload-error.js';
+export type { ClientErrorCode } from './upload-error.js';
+export type { UploadProgress } from './progress.js';
+export { MemoryResumeStore, fingerprint } from './resume-store.js';
+export type { ResumeRecord, ResumeStore } from './resume-store.js';
+export type { RetryOptions } from './retry.js';
+export type { TokenProvider } from './transport.js';

@@ -1,0 +1,198 @@
+import {
+  HEADERS,
+  formatContentRange,
+  routePath,
+  type ChunkResponse,
+  type RouteName,
+} from '@file-uploader/protocol';
+import { UploadError, errorFromResponse } from './upload-error.js';
+
+/** Provides bearer tokens; `refresh` is true after the server refused the last one (401). */
+export type TokenProvider = (refresh: boolean) => string | Promise<string>;
+
+export interface TransportOptions {
+  /** Base of the protocol routes, e.g. `/api/v1/upload` or `https://uploads.example/api/v1/upload`. */
+  endpoint: string;
+  getToken: TokenProvider;
+  /** A request that makes no progress for this long is aborted and counts as `stalled`. */
+  stallTimeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** One chunk on the wire. */
+export interface ChunkSend {
+  sessionId: string;
+  fileId: string;
+  start: number;
+  end: number;
+  size: number;
+  bytes: Uint8Array;
+  /** `Content-Digest` value, when digests are on. */
+  digest?: string;
+  signal: AbortSignal;
+  /** Bytes of this chunk the network has taken so far (browsers only; XHR upload progress). */
+  onProgress?: (loaded: number) => void;
+}
+
+interface RawResponse {
+  status: number;
+  body: unknown;
+  retryAfter: string | null;
+}
+
+function aborted(signal: AbortSignal): UploadError {
+  return new UploadError('aborted', 'The upload was stopped.', false, undefined, {
+    cause: signal.reason,
+  });
+}
+
+function parse(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Speaks protocol v1 over HTTP: JSON routes with fetch, chunks with XHR where it exists. */
+export class Transport {
+  #token: Promise<string> | undefined;
+
+  constructor(private readonly options: TransportOptions) {}
+
+  /** Path of a route under the endpoint. */
+  url(route: RouteName, params: Record<string, string> = {}): string {
+    return routePath(route, params, this.options.endpoint.replace(/\/+$/, ''));
+  }
+
+  /** A JSON request; resolves with the parsed body of a 2xx, throws UploadError otherwise. */
+  async json<T>(
+    method: string,
+    url: string,
+    init: { body?: unknown; headers?: Record<string, string>; signal: AbortSignal },
+  ): Promise<T> {
+    const response = await this.#authorized(async (token) => {
+      const headers: Record<string, string> = {
+        ...init.headers,
+        [HEADERS.authorization]: `Bearer ${token}`,
+      };
+      if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+      return this.#fetch(url, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: init.signal,
+      });
+    });
+    return response.body as T;
+  }
+
+  /** Sends one chunk; resolves with the server's confirmation. */
+  async chunk(send: ChunkSend): Promise<ChunkResponse> {
+    const response = await this.#authorized((token) => {
+      const headers: Record<string, string> = {
+        [HEADERS.authorization]: `Bearer ${token}`,
+        [HEADERS.session]: send.sessionId,
+        [HEADERS.file]: send.fileId,
+        [HEADERS.contentRange]: formatContentRange(send),
+        'Content-Type': 'application/octet-stream',
+      };
+      if (send.digest) headers[HEADERS.contentDigest] = send.digest;
+      return typeof XMLHttpRequest === 'function'
+        ? this.#xhr(this.url('chunk'), headers, send)
+        : this.#fetch(this.url('chunk'), {
+            method: 'POST',
+            headers,
+            body: send.bytes as Uint8Array<ArrayBuffer>,
+            signal: send.signal,
+          });
+    });
+    return response.body as ChunkResponse;
+  }
+
+  /** Runs a request with the current token; after a 401, once more with a fresh one. */
+  async #authorized(run: (token: string) => Promise<RawResponse>): Promise<RawResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const refresh = attempt > 0;
+      if (refresh || !this.#token) {
+        this.#token = Promise.resolve(this.options.getToken(refresh));
+        this.#token.catch(() => (this.#token = undefined));
+      }
+      const response = await run(await this.#token);
+      if (response.status >= 200 && response.status < 300) return response;
+      if (response.status === 401 && attempt === 0) continue;
+      throw errorFromResponse(response.status, response.body, response.retryAfter);
+    }
+  }
+
+  async #fetch(url: string, init: RequestInit & { signal: AbortSignal }): Promise<RawResponse> {
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    const stall = AbortSignal.timeout(this.options.stallTimeoutMs);
+    let response: Response;
+    try {
+      response = await doFetch(url, { ...init, signal: AbortSignal.any([init.signal, stall]) });
+    } catch (err) {
+      if (init.signal.aborted) throw aborted(init.signal);
+      if (stall.aborted) {
+        throw new UploadError('stalled', 'The request made no progress.', true, undefined, {
+          cause: err,
+        });
+      }
+      throw new UploadError('network', 'The network request failed.', true, undefined, {
+        cause: err,
+      });
+    }
+    const text = await response.text().catch(() => '');
+    return {
+      status: response.status,
+      body: parse(text),
+      retryAfter: response.headers.get(HEADERS.retryAfter),
+    };
+  }
+
+  /** XHR, for upload progress and a stall timer that restarts whenever bytes move. */
+  #xhr(url: string, headers: Record<string, string>, send: ChunkSend): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = () => {
+        xhr.abort();
+        reject(new UploadError('stalled', 'The request made no progress.', true));
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(stalled, this.options.stallTimeoutMs);
+      };
+      const onAbort = () => {
+        xhr.abort();
+        reject(aborted(send.signal));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        send.signal.removeEventListener('abort', onAbort);
+      };
+      if (send.signal.aborted) return reject(aborted(send.signal));
+      send.signal.addEventListener('abort', onAbort, { once: true });
+      xhr.open('POST', url);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      xhr.upload.onprogress = (event) => {
+        arm();
+        send.onProgress?.(event.loaded);
+      };
+      xhr.onload = () => {
+        done();
+        resolve({
+          status: xhr.status,
+          body: parse(xhr.responseText),
+          retryAfter: xhr.getResponseHeader(HEADERS.retryAfter),
+        });
+      };
+      xhr.onerror = () => {
+        done();
+        reject(new UploadError('network', 'The network request failed.', true));
+      };
+      arm();
+      xhr.send(send.bytes as Uint8Array<ArrayBuffer>);
+    });
+  }
+}

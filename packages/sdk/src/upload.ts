@@ -1,0 +1,475 @@
+import {
+  chunkRange,
+  type ChunkResponse,
+  type FileStatus,
+  type FileStatusResponse,
+  type UploadSession,
+} from '@file-uploader/protocol';
+import { chunkDigest, contentHash, readSlice } from './hashing.js';
+import { SpeedMeter, type UploadProgress } from './progress.js';
+import type { ResumeRecord, ResumeStore } from './resume-store.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import type { Transport } from './transport.js';
+import { UploadError } from './upload-error.js';
+import { assertTransition, TERMINAL_STATES, type UploadState } from './upload-state.js';
+
+/** A file to upload, with what the server is told about it. */
+export interface UploadSource {
+  blob: Blob;
+  name: string;
+  type: string;
+  lastModified?: number;
+}
+
+/** Where an upload lives on the server once initiated. */
+export interface ServerPlace {
+  sessionId: string;
+  fileId: string;
+  chunkSize: number;
+  totalChunks: number;
+  expiresAt: string;
+  status: FileStatus;
+  duplicateOf?: string;
+}
+
+/** What an upload needs from its uploader. */
+export interface UploadHost {
+  transport: Transport;
+  store?: ResumeStore;
+  endpoint: string;
+  retry: RetryOptions;
+  chunkConcurrency: number;
+  digests: boolean;
+  persistFiles: boolean;
+  progressIntervalMs: number;
+  /** Initiates this upload, together with others of its batch. */
+  initiate(upload: Upload, signal: AbortSignal): Promise<ServerPlace>;
+  /** Holds a slot of the uploader's file concurrency (and a cross-tab lock) while `run` runs. */
+  slot(upload: Upload, run: () => Promise<void>): Promise<void>;
+  stateChanged(upload: Upload, previous: UploadState): void;
+  progressed(upload: Upload): void;
+}
+
+const SERVER_STATES: Partial<Record<FileStatus, UploadState>> = {
+  assembling: 'assembling',
+  scanning: 'scanning',
+  ready: 'ready',
+  rejected: 'rejected',
+};
+
+/** One file's upload: a state machine driven by its own run loop. */
+export class Upload {
+  readonly id = crypto.randomUUID();
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  readonly lastModified?: number;
+  /** Fingerprint of the file: the key of its resume record. */
+  readonly key: string;
+
+  #state: UploadState = 'queued';
+  #place?: ServerPlace;
+  #contentHash?: string;
+  #result?: FileStatusResponse;
+  #error?: UploadError;
+  #controller?: AbortController;
+  #run = 0;
+  #confirmed = new Set<number>();
+  #confirmedBytes = 0;
+  #inFlight = new Map<number, number>();
+  #speed = new SpeedMeter();
+  #bytesPerSecond = 0;
+  #lastProgressAt = 0;
+  #progressTimer?: ReturnType<typeof setTimeout>;
+  #done!: Promise<FileStatusResponse>;
+  #settle!: { resolve: (r: FileStatusResponse) => void; reject: (e: UploadError) => void };
+
+  constructor(
+    readonly source: UploadSource,
+    private readonly host: UploadHost,
+    key: string,
+    resumeFrom?: ResumeRecord,
+  ) {
+    this.name = source.name;
+    this.size = source.blob.size;
+    this.type = source.type;
+    this.lastModified = source.lastModified;
+    this.key = key;
+    this.#arm();
+    if (resumeFrom) {
+      this.#contentHash = resumeFrom.contentHash;
+      this.#place = {
+        sessionId: resumeFrom.sessionId,
+        fileId: resumeFrom.fileId,
+        chunkSize: resumeFrom.chunkSize,
+        totalChunks: Math.ceil(resumeFrom.size / resumeFrom.chunkSize),
+        expiresAt: resumeFrom.expiresAt,
+        status: 'uploading',
+      };
+    }
+  }
+
+  /**
+   * Settles when this attempt ends: with the server's view of a ready file, or with an
+   * UploadError (failed, rejected, cancelled). `retry()` starts a new attempt with a new promise.
+   */
+  get done(): Promise<FileStatusResponse> {
+    return this.#done;
+  }
+
+  #arm(): void {
+    this.#done = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.#done.catch(() => undefined); // Failures are state too; nobody has to await `done`.
+  }
+
+  get state(): UploadState {
+    return this.#state;
+  }
+  get sessionId(): string | undefined {
+    return this.#place?.sessionId;
+  }
+  get fileId(): string | undefined {
+    return this.#place?.fileId;
+  }
+  get contentHash(): string | undefined {
+    return this.#contentHash;
+  }
+  /** The server's last word on a finished file. */
+  get result(): FileStatusResponse | undefined {
+    return this.#result;
+  }
+  get error(): UploadError | undefined {
+    return this.#error;
+  }
+
+  get progress(): UploadProgress {
+    let inFlight = 0;
+    for (const loaded of this.#inFlight.values()) inFlight += loaded;
+    const done = this.#confirmedBytes + inFlight;
+    const speed = this.#bytesPerSecond;
+    return {
+      confirmedBytes: this.#confirmedBytes,
+      inFlightBytes: inFlight,
+      totalBytes: this.size,
+      bytesPerSecond: speed,
+      ...(speed > 0 ? { etaSeconds: Math.max(0, (this.size - done) / speed) } : {}),
+    };
+  }
+
+  /** Starts (or restarts) the run loop; used by the uploader. */
+  start(): void {
+    const id = ++this.#run;
+    const controller = new AbortController();
+    this.#controller = controller;
+    void this.host.slot(this, () => this.#runLoop(id, controller.signal));
+  }
+
+  /** Stops sending; confirmed chunks stay on the server. */
+  pause(): void {
+    if (!['queued', 'hashing', 'initiating', 'uploading'].includes(this.#state)) return;
+    this.#to('paused');
+    this.#stop();
+  }
+
+  /** Continues a paused upload from what the server holds. */
+  resume(): void {
+    if (this.#state !== 'paused') return;
+    this.#to(this.#place ? 'uploading' : 'queued');
+    this.start();
+  }
+
+  /** Starts a failed upload again, keeping what the server already has. */
+  retry(): void {
+    if (this.#state !== 'failed') return;
+    this.#error = undefined;
+    this.#arm();
+    this.#to('queued');
+    this.start();
+  }
+
+  /** Stops for good and removes the unfinished file from the server and from resume state. */
+  async cancel(): Promise<void> {
+    if (TERMINAL_STATES.includes(this.#state)) return;
+    this.#stop();
+    this.#fail(new UploadError('aborted', 'The upload was cancelled.', false), 'cancelled');
+    await this.#forget();
+    const place = this.#place;
+    if (place) {
+      await this.host.transport
+        .json('DELETE', this.host.transport.url('remove', { fileId: place.fileId }), {
+          headers: { 'Upload-Confirm': 'delete' },
+          signal: AbortSignal.timeout(10_000),
+        })
+        .catch(() => undefined); // Best effort: the session's expiry removes it anyway.
+    }
+  }
+
+  #stop(): void {
+    this.#run++;
+    this.#controller?.abort(new UploadError('aborted', 'The upload was stopped.', false));
+    this.#inFlight.clear();
+    this.#speed.reset();
+    this.#emitProgress(true);
+  }
+
+  #to(next: UploadState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    assertTransition(previous, next);
+    this.#state = next;
+    this.host.stateChanged(this, previous);
+  }
+
+  async #runLoop(id: number, signal: AbortSignal): Promise<void> {
+    const stale = () => id !== this.#run;
+    try {
+      if (!this.#contentHash || !this.#place) {
+        this.#to('hashing');
+        this.#contentHash ??= await contentHash(this.source.blob, signal);
+        if (stale()) return;
+      }
+      if (!this.#place) {
+        this.#to('initiating');
+        this.#place = await this.host.initiate(this, signal);
+        if (stale()) return;
+        if (this.#place.status === 'ready') return await this.#finish(id, signal);
+        await this.#remember(signal);
+      }
+      this.#to('uploading');
+      const last = await this.#transfer(id, signal);
+      if (stale()) return;
+      if (last) await this.#finish(id, signal);
+    } catch (err) {
+      if (stale()) return;
+      const error =
+        err instanceof UploadError
+          ? err
+          : new UploadError('internal', (err as Error)?.message ?? String(err), false, undefined, {
+              cause: err,
+            });
+      if (error.code === 'session_expired' || error.code === 'not_found') {
+        await this.#forget(); // The server forgot this place: a retry starts a new session.
+        this.#place = undefined;
+      }
+      this.#fail(
+        error,
+        error.code === 'type_not_allowed' || error.status === 413 ? 'rejected' : 'failed',
+      );
+    }
+  }
+
+  /** Sends every chunk the server lacks; returns the last confirmation (or undefined if paused). */
+  async #transfer(id: number, signal: AbortSignal): Promise<ChunkResponse | undefined> {
+    const place = this.#place as ServerPlace;
+    const { transport } = this.host;
+    const session = await withRetry(
+      () =>
+        transport.json<UploadSession>(
+          'GET',
+          transport.url('session', { sessionId: place.sessionId }),
+          { signal },
+        ),
+      { ...this.host.retry, signal },
+    );
+    const file = session.files.find((f) => f.fileId === place.fileId);
+    if (!file)
+      throw new UploadError('not_found', 'The server no longer has this file.', false, 404);
+    if (file.status !== 'pending' && file.status !== 'uploading') {
+      return {
+        fileId: file.fileId,
+        chunkIndex: -1,
+        receivedBytes: file.receivedBytes,
+        status: file.status,
+      };
+    }
+    for (const index of file.receivedChunks) this.#confirm(index);
+    const queue: number[] = [];
+    for (let i = 0; i < place.totalChunks; i++) if (!this.#confirmed.has(i)) queue.push(i);
+    if (queue.length === 0) {
+      // Everything is stored but nothing assembled it (a crash): sending chunk 0 again triggers it.
+      queue.push(0);
+    }
+
+    // The next chunk is read and hashed while the current ones are on the wire.
+    const prepared = new Map<number, Promise<{ bytes: Uint8Array; digest?: string }>>();
+    const prepare = (index: number) => {
+      const { start, end } = chunkRange(index, this.size, place.chunkSize);
+      return readSlice(this.source.blob, start, end + 1).then(async (bytes) => ({
+        bytes,
+        ...(this.host.digests ? { digest: await chunkDigest(bytes) } : {}),
+      }));
+    };
+    const take = () => {
+      const index = queue.shift();
+      if (index === undefined) return undefined;
+      const ready = prepared.get(index) ?? prepare(index);
+      prepared.delete(index);
+      const next = queue[0];
+      if (next !== undefined && !prepared.has(next)) {
+        const ahead = prepare(next);
+        ahead.catch(() => undefined);
+        prepared.set(next, ahead);
+      }
+      return { index, ready };
+    };
+
+    let last: ChunkResponse | undefined;
+    const worker = async () => {
+      for (let job = take(); job && id === this.#run; job = take()) {
+        const { index, ready } = job;
+        const { bytes, digest } = await ready;
+        const { start, end } = chunkRange(index, this.size, place.chunkSize);
+        let progressed = false;
+        const response = await withRetry(
+          () =>
+            transport.chunk({
+              sessionId: place.sessionId,
+              fileId: place.fileId,
+              start,
+              end,
+              size: this.size,
+              bytes,
+              ...(digest ? { digest } : {}),
+              signal,
+              onProgress: (loaded) => {
+                progressed ||= loaded > 0;
+                this.#inFlight.set(index, loaded);
+                this.#emitProgress();
+              },
+            }),
+          {
+            ...this.host.retry,
+            signal,
+            progressed: () => {
+              const had = progressed;
+              progressed = false;
+              this.#inFlight.delete(index);
+              return had;
+            },
+          },
+        );
+        if (id !== this.#run) return;
+        this.#inFlight.delete(index);
+        this.#confirm(index);
+        this.#emitProgress();
+        if (response.status !== 'pending' && response.status !== 'uploading') last = response;
+      }
+    };
+    const workers = Math.max(1, Math.min(this.host.chunkConcurrency, queue.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (id !== this.#run) return undefined;
+    return (
+      last ?? {
+        fileId: place.fileId,
+        chunkIndex: -1,
+        receivedBytes: this.size,
+        status: 'assembling',
+      }
+    );
+  }
+
+  #confirm(index: number): void {
+    if (this.#confirmed.has(index) || !this.#place) return;
+    this.#confirmed.add(index);
+    const { start, end } = chunkRange(index, this.size, this.#place.chunkSize);
+    this.#confirmedBytes += end - start + 1;
+  }
+
+  /** Follows the file through assembly (and scanning) to its outcome. */
+  async #finish(id: number, signal: AbortSignal): Promise<void> {
+    const { transport } = this.host;
+    const place = this.#place as ServerPlace;
+    for (let wait = 250; ; wait = Math.min(wait * 1.5, 5000)) {
+      const status = await withRetry(
+        () =>
+          transport.json<FileStatusResponse>(
+            'GET',
+            transport.url('status', { fileId: place.fileId }),
+            { signal },
+          ),
+        { ...this.host.retry, signal },
+      );
+      if (id !== this.#run) return;
+      const next = SERVER_STATES[status.status];
+      if (next && next !== this.#state) this.#to(next);
+      if (status.status === 'ready') {
+        this.#confirmedBytes = this.size;
+        this.#result = status;
+        await this.#forget();
+        this.#emitProgress(true);
+        this.#settle.resolve(status);
+        return;
+      }
+      if (status.status === 'rejected' || status.status === 'failed') {
+        this.#result = status;
+        await this.#forget();
+        const code = status.error?.code ?? 'internal';
+        this.#fail(
+          new UploadError(code, status.error?.message ?? `The file was ${status.status}.`, false),
+          status.status === 'rejected' ? 'rejected' : 'failed',
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (id !== this.#run) return;
+    }
+  }
+
+  #fail(error: UploadError, state: 'failed' | 'rejected' | 'cancelled'): void {
+    this.#error = error;
+    this.#to(state);
+    this.#settle.reject(error);
+  }
+
+  /** Saves what a later page or process needs to continue this upload. */
+  async #remember(signal: AbortSignal): Promise<void> {
+    const { store } = this.host;
+    const place = this.#place;
+    if (!store || !place || !this.key || !this.#contentHash) return;
+    let persisted = false;
+    if (this.host.persistFiles && store.saveBytes) {
+      persisted = await store.saveBytes(this.key, this.source.blob, signal).then(
+        () => true,
+        () => false, // Over quota: the user picks the file again to resume.
+      );
+    }
+    await store.set({
+      key: this.key,
+      endpoint: this.host.endpoint,
+      sessionId: place.sessionId,
+      fileId: place.fileId,
+      expiresAt: place.expiresAt,
+      chunkSize: place.chunkSize,
+      name: this.name,
+      size: this.size,
+      type: this.type,
+      ...(this.lastModified !== undefined ? { lastModified: this.lastModified } : {}),
+      contentHash: this.#contentHash,
+      persisted,
+    });
+  }
+
+  async #forget(): Promise<void> {
+    if (!this.host.store || !this.key) return;
+    await this.host.store.delete(this.key).catch(() => undefined);
+    await this.host.store.deleteBytes?.(this.key).catch(() => undefined);
+  }
+
+  /** Progress events at most every `progressIntervalMs`, plus a trailing one. */
+  #emitProgress(now = false): void {
+    const at = Date.now();
+    const total = this.progress;
+    this.#bytesPerSecond = this.#speed.sample(total.confirmedBytes + total.inFlightBytes, at);
+    if (now || at - this.#lastProgressAt >= this.host.progressIntervalMs) {
+      clearTimeout(this.#progressTimer);
+      this.#progressTimer = undefined;
+      this.#lastProgressAt = at;
+      this.host.progressed(this);
+    } else {
+      this.#progressTimer ??= setTimeout(
+        () => this.#emitProgress(true),
+        this.host.progressIntervalMs,
+      );
+    }
+  }
+}
