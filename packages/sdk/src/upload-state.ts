@@ -16,7 +16,8 @@ export const UploadState = {
 export type UploadState = (typeof UploadState)[keyof typeof UploadState];
 
 const TRANSITIONS: Record<UploadState, readonly UploadState[]> = {
-  queued: ['hashing', 'paused', 'failed', 'cancelled'],
+  // A resumed or retried upload that knows its server place goes straight to uploading.
+  queued: ['hashing', 'uploading', 'paused', 'failed', 'cancelled'],
   hashing: ['initiating', 'paused', 'failed', 'cancelled'],
   initiating: ['uploading', 'ready', 'rejected', 'paused', 'failed', 'cancelled'],
   uploading: ['assembling', 'scanning', 'ready', 'rejected', 'paused', 'failed', 'cancelled'],

@@ -222,6 +222,7 @@ export class Upload {
 
   async #runLoop(id: number, signal: AbortSignal): Promise<void> {
     const stale = () => id !== this.#run;
+    if (stale()) return; // Paused or cancelled while waiting for a slot.
     try {
       if (!this.#contentHash || !this.#place) {
         this.#to('hashing');
