@@ -3,18 +3,32 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import esbuild from 'rollup-plugin-esbuild';
 import { dts } from 'rollup-plugin-dts';
 
-/** Browser packages: source entry and output folder. */
-const packages = ['packages/protocol'];
+/** Browser packages: folder and entry points (`src/<entry>.ts` -> `dist/<entry>.js`). */
+const packages = [
+  { dir: 'packages/protocol', entries: ['index'] },
+  { dir: 'packages/sdk', entries: ['index', 'node'] },
+];
 
-/** One factory for every browser package: JS and .d.ts from the same entry. */
-function browserPackage(dir) {
-  const input = `${dir}/src/index.ts`;
-  const external = (id) => id.startsWith('@file-uploader/');
+/** Bare imports stay imports: a package's dependencies are installed beside it. */
+const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
+
+/**
+ * One factory for every browser package: JS and .d.ts from the same entries, built together so
+ * code the entries share lands in one shared chunk (one `UploadError` class, not two).
+ */
+function browserPackage({ dir, entries }) {
+  const input = Object.fromEntries(entries.map((entry) => [entry, `${dir}/src/${entry}.ts`]));
   return [
     {
       input,
       external,
-      output: { file: `${dir}/dist/index.js`, format: 'es', sourcemap: true },
+      output: {
+        dir: `${dir}/dist`,
+        format: 'es',
+        sourcemap: true,
+        entryFileNames: '[name].js',
+        chunkFileNames: 'shared-[hash].js',
+      },
       plugins: [
         nodeResolve({ exportConditions: ['production'] }),
         esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json' }),
@@ -23,7 +37,12 @@ function browserPackage(dir) {
     {
       input,
       external,
-      output: { file: `${dir}/dist/index.d.ts`, format: 'es' },
+      output: {
+        dir: `${dir}/dist`,
+        format: 'es',
+        entryFileNames: '[name].d.ts',
+        chunkFileNames: 'shared-[hash].d.ts',
+      },
       plugins: [dts({ tsconfig: 'tsconfig.base.json' })],
     },
   ];

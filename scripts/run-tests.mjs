@@ -22,7 +22,12 @@ async function find(dir) {
       if (entry.isDirectory()) {
         return entry.name === 'node_modules' || entry.name === 'dist' ? [] : find(full);
       }
-      return entry.name.endsWith('.test.ts') && !entry.name.startsWith('.') ? [full] : [];
+      // `*.browser.test.ts` files run in Chromium (web-test-runner), not here.
+      return entry.name.endsWith('.test.ts') &&
+        !entry.name.endsWith('.browser.test.ts') &&
+        !entry.name.startsWith('.')
+        ? [full]
+        : [];
     }),
   );
   return found.flat();

@@ -12,3 +12,5 @@ export { MemoryResumeStore, fingerprint } from './resume-store.js';
 export type { ResumeRecord, ResumeStore } from './resume-store.js';
 export type { RetryOptions } from './retry.js';
 export type { TokenProvider } from './transport.js';
+export { IndexedDbResumeStore, defaultResumeStore } from './indexeddb-resume-store.js';
+export type { IndexedDbResumeStoreOptions } from './indexeddb-resume-store.js';

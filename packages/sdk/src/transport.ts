@@ -129,8 +129,11 @@ export class Transport {
     const doFetch = this.options.fetch ?? globalThis.fetch;
     const stall = AbortSignal.timeout(this.options.stallTimeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await doFetch(url, { ...init, signal: AbortSignal.any([init.signal, stall]) });
+      // A body cut off (or stalled) on its way fails the request like a missing response does.
+      text = await response.text();
     } catch (err) {
       if (init.signal.aborted) throw aborted(init.signal);
       if (stall.aborted) {
@@ -142,7 +145,6 @@ export class Transport {
         cause: err,
       });
     }
-    const text = await response.text().catch(() => '');
     return {
       status: response.status,
       body: parse(text),

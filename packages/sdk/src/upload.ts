@@ -1,5 +1,6 @@
 import {
   chunkRange,
+  FINAL_STATUSES,
   type ChunkResponse,
   type FileStatus,
   type FileStatusResponse,
@@ -73,6 +74,8 @@ export class Upload {
   #result?: FileStatusResponse;
   #error?: UploadError;
   #controller?: AbortController;
+  /** The current run: settles once its run loop has ended and its slot is free. */
+  #running: Promise<void> = Promise.resolve();
   #run = 0;
   #confirmed = new Set<number>();
   #confirmedBytes = 0;
@@ -161,7 +164,15 @@ export class Upload {
     const id = ++this.#run;
     const controller = new AbortController();
     this.#controller = controller;
-    void this.host.slot(this, () => this.#runLoop(id, controller.signal));
+    // A run stopped just now still holds its file slot and Web Lock for a moment: taking the
+    // lock before it lets go would find it busy (as if another tab sent the file) and pause.
+    this.#running = this.#running
+      .then(() =>
+        id === this.#run
+          ? this.host.slot(this, () => this.#runLoop(id, controller.signal))
+          : undefined,
+      )
+      .catch(() => undefined); // The run loop keeps its failures in the state.
   }
 
   /** Stops sending; confirmed chunks stay on the server. */
@@ -195,12 +206,17 @@ export class Upload {
     await this.#forget();
     const place = this.#place;
     if (place) {
-      await this.host.transport
-        .json('DELETE', this.host.transport.url('remove', { fileId: place.fileId }), {
-          headers: { 'Upload-Confirm': 'delete' },
-          signal: AbortSignal.timeout(10_000),
-        })
-        .catch(() => undefined); // Best effort: the session's expiry removes it anyway.
+      // Retried like any request (a 423 while the file assembles, a 5xx), for at most 10 s.
+      const signal = AbortSignal.timeout(10_000);
+      const { transport } = this.host;
+      await withRetry(
+        () =>
+          transport.json('DELETE', transport.url('remove', { fileId: place.fileId }), {
+            headers: { 'Upload-Confirm': 'delete' },
+            signal,
+          }),
+        { ...this.host.retry, signal },
+      ).catch(() => undefined); // Best effort: the session's expiry removes it anyway.
     }
   }
 
@@ -242,6 +258,7 @@ export class Upload {
       if (last) await this.#finish(id, signal);
     } catch (err) {
       if (stale()) return;
+      this.#stop(); // The other chunk workers of this run stop too: a failed upload sends nothing.
       const error =
         err instanceof UploadError
           ? err
@@ -251,6 +268,9 @@ export class Upload {
       if (error.code === 'session_expired' || error.code === 'not_found') {
         await this.#forget(); // The server forgot this place: a retry starts a new session.
         this.#place = undefined;
+        // Nothing confirmed there counts for the new place; every chunk goes again.
+        this.#confirmed.clear();
+        this.#confirmedBytes = 0;
       }
       this.#fail(
         error,
@@ -348,7 +368,7 @@ export class Upload {
               return had;
             },
           },
-        );
+        ).catch((err: unknown) => this.#outcomeOnConflict(err, place, signal));
         if (id !== this.#run) return;
         this.#inFlight.delete(index);
         this.#confirm(index);
@@ -367,6 +387,32 @@ export class Upload {
         status: 'assembling',
       }
     );
+  }
+
+  /**
+   * A chunk repeated after its answer was lost may find the file already finished: a rejected
+   * file keeps no bytes to compare with, so the server answers 409. The file's outcome, not the
+   * conflict, is what counts then; any other 409 stays an error.
+   */
+  async #outcomeOnConflict(
+    err: unknown,
+    place: ServerPlace,
+    signal: AbortSignal,
+  ): Promise<ChunkResponse> {
+    if (!(err instanceof UploadError) || err.code !== 'conflict') throw err;
+    const { transport } = this.host;
+    const status = await transport
+      .json<FileStatusResponse>('GET', transport.url('status', { fileId: place.fileId }), {
+        signal,
+      })
+      .catch(() => undefined);
+    if (!status || !FINAL_STATUSES.includes(status.status)) throw err;
+    return {
+      fileId: place.fileId,
+      chunkIndex: -1,
+      receivedBytes: status.receivedBytes,
+      status: status.status,
+    };
   }
 
   #confirm(index: number): void {

@@ -1,11 +1,7 @@
 import type { InitiateResponse, UploadMetadata } from '@file-uploader/protocol';
 import { contentHash } from './hashing.js';
-import {
-  fingerprint,
-  MemoryResumeStore,
-  type ResumeRecord,
-  type ResumeStore,
-} from './resume-store.js';
+import { defaultResumeStore } from './indexeddb-resume-store.js';
+import { fingerprint, type ResumeRecord, type ResumeStore } from './resume-store.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import { Transport, type TokenProvider } from './transport.js';
 import { Upload, type ServerPlace, type UploadHost, type UploadSource } from './upload.js';
@@ -20,7 +16,7 @@ export interface UploaderOptions {
   getToken: TokenProvider;
   /** Files uploading at once (default 3) and chunks in flight per file (default 3). */
   concurrency?: { files?: number; chunks?: number };
-  /** Where resume state lives; `false` turns resume across reloads off. Default: memory. */
+  /** Where resume state lives; `false` turns resume off. Default: IndexedDB, else memory. */
   resume?: ResumeStore | false;
   /** Keep files' bytes in the resume store too, so a reload resumes without picking files. */
   persistFiles?: boolean;
@@ -92,7 +88,11 @@ class Batch {
     { resolve: (p: ServerPlace) => void; reject: (e: unknown) => void }
   >();
 
-  constructor(private readonly initiate: (uploads: Upload[]) => Promise<ServerPlace[]>) {}
+  constructor(
+    private readonly initiate: (uploads: Upload[]) => Promise<ServerPlace[]>,
+    /** True while a member holds a file slot (and so will come to initiate). */
+    private readonly running: (upload: Upload) => boolean,
+  ) {}
 
   join(upload: Upload): Promise<ServerPlace> {
     return new Promise((resolve, reject) => {
@@ -103,13 +103,19 @@ class Batch {
 
   /** An upload that paused, failed or was cancelled before initiating no longer holds the rest up. */
   leave(upload: Upload): void {
+    const waiting = this.#waiting.get(upload);
     this.members.delete(upload);
     this.#waiting.delete(upload);
+    // Its run loop is stopping: it must not wait here forever, holding a file slot and a lock.
+    waiting?.reject(new UploadError('aborted', 'The upload left its batch.', false));
     this.#flush();
   }
 
   #flush(): void {
-    if (this.#waiting.size === 0 || [...this.members].some((m) => !this.#waiting.has(m))) return;
+    // Members still waiting for a file slot do not hold the rest up (they would wait for a slot
+    // the rest hold until done): they initiate on their own once they run.
+    const behind = (m: Upload) => this.running(m) && !this.#waiting.has(m);
+    if (this.#waiting.size === 0 || [...this.members].some(behind)) return;
     const entries = [...this.#waiting];
     this.#waiting.clear();
     for (const [upload] of entries) this.members.delete(upload);
@@ -127,6 +133,8 @@ export class Uploader extends EventTarget {
   readonly #transport: Transport;
   readonly #store: ResumeStore | undefined;
   readonly #slots: Slots;
+  /** Uploads whose run loop holds a file slot. */
+  readonly #running = new Set<Upload>();
   readonly #uploads: Upload[] = [];
   readonly #batches = new WeakMap<Upload, Batch>();
   readonly #host: UploadHost;
@@ -141,8 +149,7 @@ export class Uploader extends EventTarget {
       stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    this.#store =
-      options.resume === false ? undefined : (options.resume ?? new MemoryResumeStore());
+    this.#store = options.resume === false ? undefined : (options.resume ?? defaultResumeStore());
     this.#slots = new Slots(Math.max(1, options.concurrency?.files ?? 3));
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#host = {
@@ -187,7 +194,10 @@ export class Uploader extends EventTarget {
 
   #currentBatch(): Batch {
     if (!this.#pending) {
-      const batch = new Batch((uploads) => this.#initiateBatch(uploads));
+      const batch = new Batch(
+        (uploads) => this.#initiateBatch(uploads),
+        (upload) => this.#running.has(upload),
+      );
       this.#pending = batch;
       queueMicrotask(() => {
         if (this.#pending === batch) this.#pending = undefined;
@@ -304,12 +314,20 @@ export class Uploader extends EventTarget {
 
   /** One file-concurrency slot, and where available a Web Lock so two tabs never send one file. */
   #slot(upload: Upload, run: () => Promise<void>): Promise<void> {
+    const running = async () => {
+      this.#running.add(upload);
+      try {
+        await run();
+      } finally {
+        this.#running.delete(upload);
+      }
+    };
     return this.#slots.run(async () => {
       const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-      if (!locks || !upload.key) return run();
+      if (!locks || !upload.key) return running();
       return locks.request(`file-uploader:${upload.key}`, { ifAvailable: true }, async (lock) => {
         // Another tab is sending this file: wait paused rather than send it twice.
-        if (lock) await run();
+        if (lock) await running();
         else upload.pause();
       }) as unknown as Promise<void>;
     });

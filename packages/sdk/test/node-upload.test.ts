@@ -8,6 +8,11 @@ import {
   type TestServer,
 } from '../../../reference-server/test/harness.js';
 
+/** A Blob of Node bytes (Buffer's buffer may be shared, which BlobPart's type refuses). */
+function blobOf(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
+}
+
 describe('SDK in Node against the reference server', () => {
   let server: TestServer;
   before(async () => {
@@ -27,8 +32,8 @@ describe('SDK in Node against the reference server', () => {
     uploader.addEventListener('state', (e) => {
       if (e.upload.name === 'a.pdf') states.push(e.upload.state);
     });
-    const ua = uploader.add({ blob: new Blob([a]), name: 'a.pdf', type: 'application/pdf' });
-    const ub = uploader.add({ blob: new Blob([b]), name: 'b.png', type: 'image/png' });
+    const ua = uploader.add({ blob: blobOf(a), name: 'a.pdf', type: 'application/pdf' });
+    const ub = uploader.add({ blob: blobOf(b), name: 'b.png', type: 'image/png' });
     const [ra, rb] = await Promise.all([ua.done, ub.done]);
     assert.equal(ra.status, 'ready');
     assert.equal(rb.status, 'ready');

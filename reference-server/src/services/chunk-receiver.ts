@@ -190,7 +190,14 @@ export class ChunkReceiver {
   async #storedDigest(file: StoredFile, plan: ChunkPlan): Promise<Buffer | undefined> {
     const { blobs, sessions } = this.deps;
     const chunks = await blobs.listChunks(file.sessionId, file.id);
-    if (chunks.includes(plan.ref.index)) return sha256Of(blobs.readChunk(plan.ref));
+    if (chunks.includes(plan.ref.index)) {
+      try {
+        return await sha256Of(blobs.readChunk(plan.ref));
+      } catch (err) {
+        // An assembly that just finished removes the chunks: its bytes are in the object now.
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      }
+    }
     const current = await sessions.getFile(file.id);
     if (!current?.objectKey) return undefined;
     const session = await sessions.getSession(file.sessionId);

@@ -1,0 +1,174 @@
+/**
+ * `@file-uploader/sdk/node`: the SDK plus what Node needs to feed it — files from paths,
+ * buffers and streams (read lazily from disk, never whole into memory), and resume records
+ * kept in a directory.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, openAsBlob, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FILE_TYPES, extensionOf } from '@file-uploader/protocol';
+import type { ResumeRecord, ResumeStore } from './resume-store.js';
+import type { UploadSource } from './upload.js';
+
+export * from './index.js';
+
+/** MIME type of a file name from the protocol's known types; `application/octet-stream` else. */
+export function guessType(name: string): string {
+  const ext = extensionOf(name);
+  if (!ext) return 'application/octet-stream';
+  for (const known of Object.values(FILE_TYPES)) {
+    if ((known.extensions as readonly string[]).includes(ext)) return known.mime;
+  }
+  return 'application/octet-stream';
+}
+
+/**
+ * A file on disk as an upload source. The bytes are read from disk when sent (`fs.openAsBlob`);
+ * a file that changes meanwhile fails to read, and the upload fails with `file_changed`.
+ */
+export async function fileFromPath(
+  filePath: string,
+  opts: { name?: string; type?: string } = {},
+): Promise<UploadSource> {
+  const name = opts.name ?? path.basename(filePath);
+  const type = opts.type ?? guessType(name);
+  const info = await stat(filePath, { bigint: true }); // exact ms; mtimeMs is a rounded float
+  if (!info.isFile()) throw new TypeError(`Not a file: ${filePath}`);
+  const blob = await openAsBlob(filePath, { type });
+  return { blob, name, type, lastModified: Number(info.mtimeNs / 1_000_000n) };
+}
+
+/** Bytes in memory as an upload source. */
+export function fileFromBuffer(
+  buf: Uint8Array | ArrayBuffer,
+  name: string,
+  type?: string,
+): UploadSource {
+  const mime = type ?? guessType(name);
+  const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }), name, type: mime };
+}
+
+/** An upload source spooled from a stream; `dispose()` removes its temporary file. */
+export interface DisposableUploadSource extends UploadSource {
+  /** Removes the temporary file (else it goes when the process exits). */
+  dispose(): Promise<void>;
+}
+
+const spooled = new Set<string>();
+let exitHookInstalled = false;
+
+function removeSpooledSync(): void {
+  for (const dir of spooled) rmSync(dir, { recursive: true, force: true });
+  spooled.clear();
+}
+
+/**
+ * A stream as an upload source: it is written to a temporary file in `os.tmpdir()` first (an
+ * upload needs a size up front and reads chunks again on retries), then read from there.
+ */
+export async function fileFromStream(
+  readable: Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  name: string,
+  type?: string,
+): Promise<DisposableUploadSource> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', removeSpooledSync);
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'file-uploader-'));
+  spooled.add(dir);
+  const dispose = async () => {
+    spooled.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const file = path.join(dir, 'spool');
+    await pipeline(readable as AsyncIterable<Uint8Array>, createWriteStream(file, { flags: 'wx' }));
+    const mime = type ?? guessType(name);
+    const blob = await openAsBlob(file, { type: mime });
+    return { blob, name, type: mime, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+/**
+ * Resume records as JSON files in a directory (one per record, written atomically), so a
+ * process that restarts continues its uploads. Bytes are not kept: resume with the same file.
+ */
+export class FileResumeStore implements ResumeStore {
+  constructor(readonly directory: string) {}
+
+  #file(key: string): string {
+    return path.join(this.directory, `${createHash('sha256').update(key).digest('hex')}.json`);
+  }
+
+  async #read(file: string): Promise<ResumeRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    try {
+      const record = JSON.parse(text) as ResumeRecord;
+      return typeof record?.key === 'string' ? record : undefined;
+    } catch {
+      return undefined; // Not ours, or damaged: as good as absent.
+    }
+  }
+
+  async get(key: string): Promise<ResumeRecord | undefined> {
+    const record = await this.#read(this.#file(key));
+    return record?.key === key ? record : undefined;
+  }
+
+  /** Writes to a temporary file, flushes it, then renames it over the record. */
+  async set(record: ResumeRecord): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    const file = this.#file(record.key);
+    const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify(record), 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.#file(key), { force: true });
+  }
+
+  async list(): Promise<ResumeRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const records = await Promise.all(
+      names.filter((n) => n.endsWith('.json')).map((n) => this.#read(path.join(this.directory, n))),
+    );
+    return records.filter((r): r is ResumeRecord => r !== undefined);
+  }
+}

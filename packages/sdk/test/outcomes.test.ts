@@ -1,0 +1,209 @@
+/**
+ * How uploads end, seen through the SDK's events and a counting proxy: dedupe, a spoofed type,
+ * progress and states under faults, and more files at once than file slots.
+ */
+import { strict as assert } from 'node:assert';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { API_PREFIX } from '@file-uploader/protocol';
+import {
+  canTransition,
+  createUploader,
+  UploadError,
+  type UploaderOptions,
+  type UploadState,
+} from '@file-uploader/sdk';
+import { pdf, randomBytes, text } from '../../../reference-server/test/fixtures.js';
+import {
+  api,
+  expectStoredObject,
+  startTestServer,
+  TEST_CHUNK_SIZE,
+  type TestServer,
+} from '../../../reference-server/test/harness.js';
+import { faults, startFaultProxy, type FaultProxy } from './fault-proxy.js';
+
+/** A Blob of Node bytes (Buffer's buffer may be shared, which BlobPart's type refuses). */
+function blobOf(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
+}
+
+const CHUNK = TEST_CHUNK_SIZE;
+
+function sample(size: number): Buffer {
+  const head = pdf();
+  return Buffer.concat([head, randomBytes(size - head.length)]);
+}
+
+let server: TestServer;
+let proxy: FaultProxy;
+
+function uploader(user: string, options: Partial<UploaderOptions> = {}) {
+  return createUploader({
+    endpoint: `${proxy.url}${API_PREFIX}`,
+    getToken: () => server.token(user),
+    retry: { retries: 20, minTimeoutMs: 5, maxTimeoutMs: 50 },
+    stallTimeoutMs: 10_000,
+    progressIntervalMs: 0,
+    ...options,
+  });
+}
+
+before(async () => {
+  server = await startTestServer();
+  proxy = await startFaultProxy(server.url);
+});
+
+after(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await proxy.idle();
+  proxy.reset();
+});
+
+describe('outcomes', () => {
+  it('the same bytes again are ready at once, with no chunk sent', async () => {
+    const bytes = sample(3 * CHUNK + 17);
+    const up = uploader('deduper');
+    const first = await up.add({
+      blob: blobOf(bytes),
+      name: 'one.pdf',
+      type: 'application/pdf',
+    }).done;
+    assert.equal(first.status, 'ready');
+    await proxy.idle();
+    proxy.reset();
+
+    const states: UploadState[] = [];
+    up.addEventListener('state', (e) => states.push(e.upload.state));
+    const again = up.add({ blob: blobOf(bytes), name: 'two.pdf', type: 'application/pdf' });
+    const second = await again.done;
+    assert.equal(second.status, 'ready');
+    assert.notEqual(second.fileId, first.fileId);
+    assert.equal(second.contentHash, first.contentHash);
+    await expectStoredObject(server, 'deduper', second, bytes);
+    assert.equal(proxy.stats.byRoute().chunk, 0, 'no chunk was sent');
+    assert.equal(proxy.stats.byRoute().initiate, 1);
+    // The SDK sent the content hash at initiate, and the server matched it to the first file.
+    const session = await api(server, await server.token('deduper')).session(second.sessionId);
+    assert.equal(session.body.files[0]?.duplicateOf, first.fileId);
+    assert.deepEqual(states, ['hashing', 'initiating', 'ready']);
+    assert.equal(again.progress.confirmedBytes, bytes.length);
+  });
+
+  it('a text file named .png ends rejected with type_mismatch', async () => {
+    const bytes = text('not a picture at all\n'.repeat(20_000)); // 420 kB: two chunks
+    const up = uploader('spoofer');
+    const states: UploadState[] = [];
+    up.addEventListener('state', (e) => states.push(e.upload.state));
+    const upload = up.add({ blob: blobOf(bytes), name: 'holiday.png', type: 'image/png' });
+    await assert.rejects(upload.done, (err: unknown) => {
+      assert.ok(err instanceof UploadError);
+      assert.equal(err.code, 'type_mismatch');
+      return true;
+    });
+    assert.equal(upload.state, 'rejected');
+    assert.equal(upload.error?.code, 'type_mismatch');
+    assert.equal(upload.result?.status, 'rejected');
+    assert.equal(states.at(-1), 'rejected');
+    assert.ok(!states.includes('ready'));
+    // A rejected upload is final: retry does nothing.
+    upload.retry();
+    assert.equal(upload.state, 'rejected');
+  });
+
+  it('a spoofed file whose last answer is lost still ends rejected with type_mismatch', async () => {
+    // The server rejects the file while assembling it; the repeat of that chunk then finds no
+    // bytes to compare with and answers 409, which must not hide the real outcome.
+    proxy.setPolicy((r) =>
+      r.route === 'chunk' && r.attempt === 1 ? faults.loseResponse : undefined,
+    );
+    const up = uploader('spoofer');
+    const upload = up.add({ blob: blobOf(text()), name: 'small.png', type: 'image/png' });
+    await assert.rejects(upload.done, { code: 'type_mismatch' });
+    assert.equal(upload.state, 'rejected');
+    const chunks = proxy.stats.records.filter((r) => r.route === 'chunk');
+    assert.deepEqual(
+      chunks.map((r) => [r.outcome, r.upstreamStatus]),
+      [
+        ['lost', 200],
+        ['answered', 409],
+      ],
+    );
+  });
+
+  it('progress never goes back and ends at the size; states follow the transition table', async () => {
+    // Faults make chunks fail and go again: confirmed bytes must still only grow.
+    proxy.setPolicy((r) => {
+      if (r.route !== 'chunk' || r.attempt > 5 || Math.random() > 0.35) return undefined;
+      return [faults.status(500), faults.loseResponse, faults.dropMidBody()][
+        Math.floor(Math.random() * 3)
+      ];
+    });
+    const up = uploader('watcher');
+    const files = [sample(12 * CHUNK + 5), sample(7 * CHUNK - 5)];
+    const seen = new Map<string, number[]>();
+    const transitions: Array<[UploadState | undefined, UploadState]> = [];
+    let idle = 0;
+    up.addEventListener('progress', (e) => {
+      const list = seen.get(e.upload.id) ?? [];
+      list.push(e.upload.progress.confirmedBytes);
+      seen.set(e.upload.id, list);
+      assert.equal(e.upload.progress.totalBytes, e.upload.size);
+    });
+    up.addEventListener('state', (e) => transitions.push([e.previous, e.upload.state]));
+    up.addEventListener('idle', () => idle++);
+    const uploads = files.map((bytes, i) =>
+      up.add({ blob: blobOf(bytes), name: `watch-${i}.pdf`, type: 'application/pdf' }),
+    );
+    const results = await Promise.all(uploads.map((u) => u.done));
+    for (const [i, upload] of uploads.entries()) {
+      const bytes = files[i] as Buffer;
+      await expectStoredObject(server, 'watcher', results[i] as (typeof results)[0], bytes);
+      const values = seen.get(upload.id) ?? [];
+      assert.ok(values.length > 3, 'progress events came');
+      for (let k = 1; k < values.length; k++) {
+        assert.ok(
+          (values[k] as number) >= (values[k - 1] as number),
+          `confirmedBytes went back: ${values[k - 1]} -> ${values[k]}`,
+        );
+      }
+      assert.equal(values.at(-1), bytes.length);
+      assert.equal(upload.progress.confirmedBytes, bytes.length);
+      assert.equal(upload.progress.inFlightBytes, 0);
+    }
+    assert.ok(proxy.stats.faults > 0);
+    for (const [from, to] of transitions) {
+      assert.ok(from && canTransition(from, to), `${from} -> ${to} is in the table`);
+    }
+    assert.deepEqual(
+      transitions.filter(([, to]) => to === 'ready').length,
+      2,
+      'each upload became ready once',
+    );
+    assert.ok(idle >= 1, 'the uploader said it was idle at the end');
+  });
+
+  it('more files at once than file slots: all end ready (no batch waits on a slot)', async () => {
+    const up = uploader('crowd', { concurrency: { files: 1, chunks: 2 } });
+    const files = [sample(2 * CHUNK + 1), sample(CHUNK + 2), sample(3 * CHUNK + 3)];
+    const uploads = files.map((bytes, i) =>
+      up.add({ blob: blobOf(bytes), name: `crowd-${i}.pdf`, type: 'application/pdf' }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const results = await Promise.race([
+      Promise.all(uploads.map((u) => u.done)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`stuck: ${uploads.map((u) => u.state).join(', ')}`)),
+          10_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    for (const [i, result] of results.entries()) {
+      await expectStoredObject(server, 'crowd', result, files[i] as Buffer);
+    }
+  });
+});
