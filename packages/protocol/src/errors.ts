@@ -53,14 +53,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 }
 
-/** True when `value` has the shape of an error response body. */
+/**
+ * True when `value` has the shape of an error response body. The code is not checked against
+ * {@link ERROR_CODES}: a client keeps working when a newer server adds codes, and does not carry
+ * the table's bytes.
+ */
 export function isErrorBody(value: unknown): value is ErrorBody {
   if (typeof value !== 'object' || value === null) return false;
   const error = (value as { error?: unknown }).error;
   return (
     typeof error === 'object' &&
     error !== null &&
-    isErrorCode((error as { code?: unknown }).code) &&
+    typeof (error as { code?: unknown }).code === 'string' &&
     typeof (error as { message?: unknown }).message === 'string'
   );
 }
