@@ -45,8 +45,12 @@ export interface UploadHost {
   progressIntervalMs: number;
   /** Initiates this upload, together with others of its batch. */
   initiate(upload: Upload, signal: AbortSignal): Promise<ServerPlace>;
-  /** Holds a slot of the uploader's file concurrency (and a cross-tab lock) while `run` runs. */
-  slot(upload: Upload, run: () => Promise<void>): Promise<void>;
+  /** Runs `run` holding the file's cross-tab lock (Web Locks), so two tabs never send one file. */
+  lock(upload: Upload, run: () => Promise<void>): Promise<void>;
+  /** Runs `run` in one of the uploader's hashing slots (bounds reading at once). */
+  hashSlot<T>(run: () => Promise<T>): Promise<T>;
+  /** Runs `run` in one of the uploader's sending slots (files uploading at once). */
+  sendSlot<T>(run: () => Promise<T>): Promise<T>;
   stateChanged(upload: Upload, previous: UploadState): void;
   progressed(upload: Upload): void;
 }
@@ -164,12 +168,12 @@ export class Upload {
     const id = ++this.#run;
     const controller = new AbortController();
     this.#controller = controller;
-    // A run stopped just now still holds its file slot and Web Lock for a moment: taking the
-    // lock before it lets go would find it busy (as if another tab sent the file) and pause.
+    // A run stopped just now still holds its Web Lock for a moment: taking the lock before it
+    // lets go would find it busy (as if another tab sent the file) and pause.
     this.#running = this.#running
       .then(() =>
         id === this.#run
-          ? this.host.slot(this, () => this.#runLoop(id, controller.signal))
+          ? this.host.lock(this, () => this.#runLoop(id, controller.signal))
           : undefined,
       )
       .catch(() => undefined); // The run loop keeps its failures in the state.
@@ -238,11 +242,13 @@ export class Upload {
 
   async #runLoop(id: number, signal: AbortSignal): Promise<void> {
     const stale = () => id !== this.#run;
-    if (stale()) return; // Paused or cancelled while waiting for a slot.
+    if (stale()) return; // Paused or cancelled while the previous run let go.
     try {
       if (!this.#contentHash || !this.#place) {
         this.#to('hashing');
-        this.#contentHash ??= await contentHash(this.source.blob, signal);
+        this.#contentHash ??= await this.host.hashSlot(() =>
+          stale() ? Promise.resolve(undefined) : contentHash(this.source.blob, signal),
+        );
         if (stale()) return;
       }
       if (!this.#place) {
@@ -252,8 +258,13 @@ export class Upload {
         if (this.#place.status === 'ready') return await this.#finish(id, signal);
         await this.#remember(signal);
       }
-      this.#to('uploading');
-      const last = await this.#transfer(id, signal);
+      // Hashing and initiating hold no sending slot, so a batch larger than the slots still
+      // goes up in one session; only sending waits for a slot.
+      const last = await this.host.sendSlot(async () => {
+        if (stale()) return undefined;
+        this.#to('uploading');
+        return this.#transfer(id, signal);
+      });
       if (stale()) return;
       if (last) await this.#finish(id, signal);
     } catch (err) {

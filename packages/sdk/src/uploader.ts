@@ -88,11 +88,7 @@ class Batch {
     { resolve: (p: ServerPlace) => void; reject: (e: unknown) => void }
   >();
 
-  constructor(
-    private readonly initiate: (uploads: Upload[]) => Promise<ServerPlace[]>,
-    /** True while a member holds a file slot (and so will come to initiate). */
-    private readonly running: (upload: Upload) => boolean,
-  ) {}
+  constructor(private readonly initiate: (uploads: Upload[]) => Promise<ServerPlace[]>) {}
 
   join(upload: Upload): Promise<ServerPlace> {
     return new Promise((resolve, reject) => {
@@ -106,16 +102,13 @@ class Batch {
     const waiting = this.#waiting.get(upload);
     this.members.delete(upload);
     this.#waiting.delete(upload);
-    // Its run loop is stopping: it must not wait here forever, holding a file slot and a lock.
+    // Its run loop is stopping: it must not wait here forever, holding its lock.
     waiting?.reject(new UploadError('aborted', 'The upload left its batch.', false));
     this.#flush();
   }
 
   #flush(): void {
-    // Members still waiting for a file slot do not hold the rest up (they would wait for a slot
-    // the rest hold until done): they initiate on their own once they run.
-    const behind = (m: Upload) => this.running(m) && !this.#waiting.has(m);
-    if (this.#waiting.size === 0 || [...this.members].some(behind)) return;
+    if (this.#waiting.size === 0 || [...this.members].some((m) => !this.#waiting.has(m))) return;
     const entries = [...this.#waiting];
     this.#waiting.clear();
     for (const [upload] of entries) this.members.delete(upload);
@@ -132,9 +125,8 @@ export class Uploader extends EventTarget {
   readonly #options: UploaderOptions;
   readonly #transport: Transport;
   readonly #store: ResumeStore | undefined;
-  readonly #slots: Slots;
-  /** Uploads whose run loop holds a file slot. */
-  readonly #running = new Set<Upload>();
+  readonly #hashSlots: Slots;
+  readonly #sendSlots: Slots;
   readonly #uploads: Upload[] = [];
   readonly #batches = new WeakMap<Upload, Batch>();
   readonly #host: UploadHost;
@@ -150,7 +142,9 @@ export class Uploader extends EventTarget {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.#store = options.resume === false ? undefined : (options.resume ?? defaultResumeStore());
-    this.#slots = new Slots(Math.max(1, options.concurrency?.files ?? 3));
+    const files = Math.max(1, options.concurrency?.files ?? 3);
+    this.#hashSlots = new Slots(files);
+    this.#sendSlots = new Slots(files);
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#host = {
       transport: this.#transport,
@@ -162,7 +156,9 @@ export class Uploader extends EventTarget {
       persistFiles: options.persistFiles ?? false,
       progressIntervalMs: options.progressIntervalMs ?? 100,
       initiate: (upload, signal) => this.#initiate(upload, signal),
-      slot: (upload, run) => this.#slot(upload, run),
+      lock: (upload, run) => this.#lock(upload, run),
+      hashSlot: (run) => this.#hashSlots.run(run),
+      sendSlot: (run) => this.#sendSlots.run(run),
       stateChanged: (upload, previous) => this.#stateChanged(upload, previous),
       progressed: (upload) => this.dispatchEvent(new UploadEvent('progress', upload)),
     };
@@ -194,10 +190,7 @@ export class Uploader extends EventTarget {
 
   #currentBatch(): Batch {
     if (!this.#pending) {
-      const batch = new Batch(
-        (uploads) => this.#initiateBatch(uploads),
-        (upload) => this.#running.has(upload),
-      );
+      const batch = new Batch((uploads) => this.#initiateBatch(uploads));
       this.#pending = batch;
       queueMicrotask(() => {
         if (this.#pending === batch) this.#pending = undefined;
@@ -312,24 +305,13 @@ export class Uploader extends EventTarget {
     }));
   }
 
-  /** One file-concurrency slot, and where available a Web Lock so two tabs never send one file. */
-  #slot(upload: Upload, run: () => Promise<void>): Promise<void> {
-    const running = async () => {
-      this.#running.add(upload);
-      try {
-        await run();
-      } finally {
-        this.#running.delete(upload);
-      }
-    };
-    return this.#slots.run(async () => {
-      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-      if (!locks || !upload.key) return running();
-      return locks.request(`file-uploader:${upload.key}`, { ifAvailable: true }, async (lock) => {
-        // Another tab is sending this file: wait paused rather than send it twice.
-        if (lock) await running();
-        else upload.pause();
-      }) as unknown as Promise<void>;
+  /** Where Web Locks exist, two tabs never send one file: the second waits paused. */
+  async #lock(upload: Upload, run: () => Promise<void>): Promise<void> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks || !upload.key) return run();
+    await locks.request(`file-uploader:${upload.key}`, { ifAvailable: true }, async (lock) => {
+      if (lock) await run();
+      else upload.pause();
     });
   }
 

@@ -186,7 +186,7 @@ describe('outcomes', () => {
     assert.ok(idle >= 1, 'the uploader said it was idle at the end');
   });
 
-  it('more files at once than file slots: all end ready (no batch waits on a slot)', async () => {
+  it('more files at once than file slots: one session, and all end ready', async () => {
     const up = uploader('crowd', { concurrency: { files: 1, chunks: 2 } });
     const files = [sample(2 * CHUNK + 1), sample(CHUNK + 2), sample(3 * CHUNK + 3)];
     const uploads = files.map((bytes, i) =>
@@ -205,5 +205,6 @@ describe('outcomes', () => {
     for (const [i, result] of results.entries()) {
       await expectStoredObject(server, 'crowd', result, files[i] as Buffer);
     }
+    assert.equal(new Set(uploads.map((u) => u.sessionId)).size, 1, 'one session for the batch');
   });
 });
