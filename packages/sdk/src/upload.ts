@@ -474,6 +474,8 @@ export class Upload {
   }
 
   #fail(error: UploadError, state: 'failed' | 'rejected' | 'cancelled'): void {
+    // A cancel that lands while a failing run cleans up has the last word.
+    if (this.#state === 'cancelled') return;
     this.#error = error;
     this.#to(state);
     this.#settle.reject(error);
