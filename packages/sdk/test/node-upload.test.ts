@@ -7,11 +7,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../../../reference-server/test/harness.js';
-
-/** A Blob of Node bytes (Buffer's buffer may be shared, which BlobPart's type refuses). */
-function blobOf(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-}
+import { blobOf } from './node-kit.js';
 
 describe('SDK in Node against the reference server', () => {
   let server: TestServer;

@@ -4,15 +4,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { API_PREFIX } from '@file-uploader/protocol';
 import {
   canTransition,
-  createUploader,
   UploadError,
   type UploaderOptions,
   type UploadState,
 } from '@file-uploader/sdk';
-import { pdf, randomBytes, text } from '../../../reference-server/test/fixtures.js';
+import { text } from '../../../reference-server/test/fixtures.js';
 import {
   api,
   expectStoredObject,
@@ -21,31 +19,15 @@ import {
   type TestServer,
 } from '../../../reference-server/test/harness.js';
 import { faults, startFaultProxy, type FaultProxy } from './fault-proxy.js';
-
-/** A Blob of Node bytes (Buffer's buffer may be shared, which BlobPart's type refuses). */
-function blobOf(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-}
+import { blobOf, proxiedUploader, sample } from './node-kit.js';
 
 const CHUNK = TEST_CHUNK_SIZE;
-
-function sample(size: number): Buffer {
-  const head = pdf();
-  return Buffer.concat([head, randomBytes(size - head.length)]);
-}
 
 let server: TestServer;
 let proxy: FaultProxy;
 
 function uploader(user: string, options: Partial<UploaderOptions> = {}) {
-  return createUploader({
-    endpoint: `${proxy.url}${API_PREFIX}`,
-    getToken: () => server.token(user),
-    retry: { retries: 20, minTimeoutMs: 5, maxTimeoutMs: 50 },
-    stallTimeoutMs: 10_000,
-    progressIntervalMs: 0,
-    ...options,
-  });
+  return proxiedUploader(proxy, server, user, options);
 }
 
 before(async () => {

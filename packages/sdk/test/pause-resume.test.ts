@@ -4,17 +4,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { API_PREFIX } from '@file-uploader/protocol';
 import {
   canTransition,
-  createUploader,
   MemoryResumeStore,
   UploadError,
   type Upload,
   type Uploader,
   type UploaderOptions,
 } from '@file-uploader/sdk';
-import { pdf, randomBytes } from '../../../reference-server/test/fixtures.js';
 import {
   api,
   expectStoredObject,
@@ -24,29 +21,16 @@ import {
   type TestServer,
 } from '../../../reference-server/test/harness.js';
 import { faults, startFaultProxy, type FaultProxy } from './fault-proxy.js';
-
-/** A Blob of Node bytes (Buffer's buffer may be shared, which BlobPart's type refuses). */
-function blobOf(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-}
+import { blobOf, FAST_RETRY, proxiedUploader, sample } from './node-kit.js';
 
 const CHUNK = TEST_CHUNK_SIZE;
-
-function sample(size: number): Buffer {
-  const head = pdf();
-  return Buffer.concat([head, randomBytes(size - head.length)]);
-}
 
 let server: TestServer;
 let proxy: FaultProxy;
 
 function uploader(user: string, options: Partial<UploaderOptions> = {}): Uploader {
-  const up = createUploader({
-    endpoint: `${proxy.url}${API_PREFIX}`,
-    getToken: () => server.token(user),
-    retry: { retries: 10, minTimeoutMs: 5, maxTimeoutMs: 50 },
-    stallTimeoutMs: 10_000,
-    progressIntervalMs: 0,
+  const up = proxiedUploader(proxy, server, user, {
+    retry: { ...FAST_RETRY, retries: 10 },
     resume: false,
     ...options,
   });
