@@ -1,8 +1,11 @@
 /** Chunk sizes are multiples of this. */
 export const CHUNK_SIZE_UNIT = 256 * 1024;
 
-/** Default chunk size chosen by the server. */
-export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+/**
+ * Default chunk size chosen by the server: one content-hash block (4 MiB), so each chunk's
+ * SHA-256 is also its block digest and neither side hashes the bytes twice.
+ */
+export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 
 /** Default limit on the bytes of one session (and of one file): 100 MiB. */
 export const DEFAULT_MAX_SESSION_BYTES = 100 * 1024 * 1024;

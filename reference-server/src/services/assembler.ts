@@ -1,14 +1,20 @@
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import type { Logger } from 'pino';
-import type { FileError, FileStatus } from '@file-uploader/protocol';
+import {
+  CONTENT_HASH_BLOCK_SIZE,
+  concatBlockDigests,
+  type FileError,
+  type FileStatus,
+} from '@file-uploader/protocol';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { Locker } from '../stores/locker.js';
 import type { FilePatch, SessionStore, StoredFile } from '../stores/session-store.js';
 import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
 import { objectKey } from './object-key.js';
+import { sha256Of } from './sha256-of.js';
 
 /** How long an assembly may hold its file's lock before another instance may take over. */
 const ASSEMBLY_LOCK_MS = 10 * 60_000;
@@ -62,10 +68,12 @@ export class Assembler {
       const current = await sessions.getFile(fileId);
       if (!current || !ASSEMBLABLE.includes(current.status)) return current;
       if (!(await this.#complete(current))) return 'incomplete';
+      const session = await sessions.getSession(current.sessionId);
+      if (!session) return current;
       const file = await sessions.transitionFile(fileId, ASSEMBLABLE, { status: 'assembling' });
       if (!file) return sessions.getFile(fileId);
       try {
-        return await this.#assemble(file);
+        return await this.#assemble(file, session.chunkSize);
       } catch (err) {
         // The chunks are intact: let the next chunk request (a client retry) assemble again.
         await sessions.transitionFile(fileId, ['assembling'], { status: 'uploading' });
@@ -76,24 +84,22 @@ export class Assembler {
     }
   }
 
-  async #assemble(file: StoredFile): Promise<StoredFile | undefined> {
+  async #assemble(file: StoredFile, chunkSize: number): Promise<StoredFile | undefined> {
     const { blobs, log } = this.deps;
     const key = objectKey(file, Date.now());
-    const hasher = new ContentHasher();
-    const chunks = Readable.from(this.#chunkBytes(file));
-    const written = blobs.writeObject(key, hasher);
-    await Promise.all([pipeline(chunks, hasher), written]);
-
-    const contentHash = hasher.contentHash();
+    // The bytes are joined inside the store (a copy on disk, a compose on GCS) and hashed from
+    // the digests recorded as the chunks arrived, so no byte passes through here a second time.
+    const { size } = await blobs.concatChunks(file.sessionId, file.id, file.totalChunks, key);
+    const contentHash = await this.#contentHash(file, chunkSize, key);
     const reject = async (error: FileError, found: FilePatch = {}) => {
       await blobs.deleteObject(key);
       log.info({ fileId: file.id, code: error.code }, 'file rejected');
       return this.#finish(file, { status: 'rejected', error, contentHash, ...found });
     };
-    if (hasher.bytes !== file.size) {
+    if (size !== file.size) {
       return reject({
         code: 'size_mismatch',
-        message: `Assembled ${hasher.bytes} bytes; ${file.size} were declared.`,
+        message: `Assembled ${size} bytes; ${file.size} were declared.`,
       });
     }
     const read = (start: number, end: number) => buffer(blobs.readObject(key, { start, end }));
@@ -119,25 +125,39 @@ export class Assembler {
         found,
       );
     }
-    log.info({ fileId: file.id, key, bytes: hasher.bytes }, 'file assembled');
+    log.info({ fileId: file.id, key, bytes: size }, 'file assembled');
     return this.#finish(file, { status: 'ready', objectKey: key, contentHash, ...found });
   }
 
   async #finish(file: StoredFile, patch: FilePatch): Promise<StoredFile | undefined> {
     const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch);
     await this.deps.blobs.deleteChunks(file.sessionId, file.id);
+    await this.deps.sessions.deleteChunkDigests(file.id);
     return done;
   }
 
-  async *#chunkBytes(file: StoredFile): AsyncGenerator<Buffer> {
-    for (let index = 0; index < file.totalChunks; index++) {
-      for await (const part of this.deps.blobs.readChunk({
-        sessionId: file.sessionId,
-        fileId: file.id,
-        index,
-      })) {
-        yield part as Buffer;
-      }
+  /**
+   * The content hash. When chunks are exactly one content-hash block (the default chunk size),
+   * each chunk's SHA-256, recorded when it arrived, is its block digest; a digest lost in a crash
+   * is computed again from that chunk. Other chunk sizes hash the assembled object.
+   */
+  async #contentHash(file: StoredFile, chunkSize: number, key: string): Promise<string> {
+    const { blobs, sessions } = this.deps;
+    if (chunkSize !== CONTENT_HASH_BLOCK_SIZE) {
+      const hasher = new ContentHasher();
+      await pipeline(blobs.readObject(key), hasher, async (hashed: AsyncIterable<Buffer>) => {
+        for await (const part of hashed) void part;
+      });
+      return hasher.contentHash();
     }
+    const recorded = await sessions.chunkDigests(file.id);
+    const digests: Uint8Array[] = [];
+    for (let index = 0; index < file.totalChunks; index++) {
+      digests.push(
+        recorded.get(index) ??
+          (await sha256Of(blobs.readChunk({ sessionId: file.sessionId, fileId: file.id, index }))),
+      );
+    }
+    return createHash('sha256').update(concatBlockDigests(digests)).digest('hex');
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -13,6 +12,7 @@ import type { SessionStore, StoredFile, StoredSession } from '../stores/session-
 import type { Assembler } from './assembler.js';
 import { ChunkMeter } from './chunk-meter.js';
 import { receivedOf } from './file-views.js';
+import { sha256Of } from './sha256-of.js';
 
 /** The validated headers of a chunk request. */
 export interface ChunkHeaders {
@@ -95,12 +95,6 @@ function bodyError(err: unknown): unknown {
   return err;
 }
 
-async function sha256Of(stream: Readable): Promise<Buffer> {
-  const hash = createHash('sha256');
-  for await (const part of stream) hash.update(part as Buffer);
-  return hash.digest();
-}
-
 /**
  * Receives chunk bodies: streams them to staging while counting and hashing, verifies length
  * and digest, then commits. A chunk sent again is compared with the stored one.
@@ -164,6 +158,8 @@ export class ChunkReceiver {
         throw new HttpError('conflict', `Chunk ${plan.ref.index} is stored with different bytes.`);
       }
     }
+    // Assembly builds the content hash from these instead of reading the bytes again.
+    await sessions.recordChunkDigest(file.id, plan.ref.index, meter.digest());
     // A delete may have removed the file while the body streamed: leave nothing behind.
     if (!(await sessions.getFile(file.id))) {
       await blobs.deleteChunks(file.sessionId, file.id);

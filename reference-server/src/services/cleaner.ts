@@ -57,6 +57,7 @@ export class Cleaner {
       if (expired.length === 0) break;
       for (const session of expired) {
         for (const file of await sessions.listFiles(session.id)) {
+          await sessions.deleteChunkDigests(file.id);
           if (FINAL_STATUSES.includes(file.status)) continue;
           await sessions.transitionFile(file.id, [file.status], {
             status: 'failed',

@@ -278,6 +278,59 @@ export function blobStoreConformance(
         assert.deepEqual(await store.writeObject(key, streamOf(randomBytes(5))), { size: 5 });
       });
 
+      it('concatenates chunks in order into an object that outlives them', async () => {
+        const [sessionId, fileId] = [id('s'), id('f')];
+        const parts = [randomBytes(RECORD + 5), randomBytes(3 * KIB), randomBytes(RECORD - 1)];
+        // Committed out of order: the object follows the indices, not the commit order.
+        for (const index of [2, 0, 1]) await putChunk({ sessionId, fileId, index }, parts[index]!);
+        const key = `${id('o')}/joined.bin`;
+        const whole = Buffer.concat(parts);
+        assert.deepEqual(await store.concatChunks(sessionId, fileId, 3, key), {
+          size: whole.length,
+        });
+        assert.deepEqual(await store.listChunks(sessionId, fileId), [0, 1, 2]);
+        await store.deleteChunks(sessionId, fileId);
+        assert.deepEqual(await store.statObject(key), { size: whole.length });
+        assert.equal(sha256(await readAll(store.readObject(key))), sha256(whole));
+        const range = { start: RECORD - 2, end: RECORD + 3 * KIB + 9 };
+        const read = await readAll(store.readObject(key, range));
+        assert.ok(read.equals(whole.subarray(range.start, range.end + 1)));
+      });
+
+      it('concatenates only the first `count` chunks, and none into an empty object', async () => {
+        const [sessionId, fileId] = [id('s'), id('f')];
+        const parts = [randomBytes(1000), randomBytes(2000), randomBytes(3000)];
+        for (const [index, part] of parts.entries())
+          await putChunk({ sessionId, fileId, index }, part);
+        const key = id('o');
+        assert.deepEqual(await store.concatChunks(sessionId, fileId, 2, key), { size: 3000 });
+        assert.equal(
+          sha256(await readAll(store.readObject(key))),
+          sha256(Buffer.concat(parts.slice(0, 2))),
+        );
+        const empty = id('o');
+        assert.deepEqual(await store.concatChunks(sessionId, fileId, 0, empty), { size: 0 });
+        assert.deepEqual(await store.statObject(empty), { size: 0 });
+      });
+
+      it('concatChunks leaves no object when a chunk is missing, and never overwrites', async () => {
+        const [sessionId, fileId] = [id('s'), id('f')];
+        await putChunk({ sessionId, fileId, index: 0 }, randomBytes(500));
+        await putChunk({ sessionId, fileId, index: 2 }, randomBytes(500));
+        const key = `${id('o')}/gap.bin`;
+        await assert.rejects(store.concatChunks(sessionId, fileId, 3, key));
+        assert.equal(await store.statObject(key), undefined);
+
+        const original = randomBytes(700);
+        await store.writeObject(key, streamOf(original));
+        await putChunk({ sessionId, fileId, index: 1 }, randomBytes(500));
+        await assert.rejects(
+          store.concatChunks(sessionId, fileId, 3, key),
+          (error) => error instanceof ObjectExistsError && error.key === key,
+        );
+        assert.equal(sha256(await readAll(store.readObject(key))), sha256(original));
+      });
+
       it('copies an object that outlives its source', async () => {
         const source = id('src');
         const target = `${id('dst')}/copy.bin`;

@@ -56,6 +56,18 @@ export interface BlobStore {
    * Throws {@link ObjectExistsError} when `key` exists. Resolves with the bytes written.
    */
   writeObject(key: string, source: Readable): Promise<{ size: number }>;
+  /**
+   * Writes a final object from chunks `0 .. count - 1` of a file, in order, with the same
+   * guarantees as `writeObject` (whole or nothing; {@link ObjectExistsError} when `key` exists).
+   * Rejects when a chunk is missing. The chunks stay until `deleteChunks`. Stores that can join
+   * objects without moving the bytes through this process (GCS compose) do so.
+   */
+  concatChunks(
+    sessionId: string,
+    fileId: string,
+    count: number,
+    key: string,
+  ): Promise<{ size: number }>;
   /** Copies an object to a new key (never overwriting; {@link ObjectExistsError}). */
   copyObject(sourceKey: string, targetKey: string): Promise<void>;
   /** The plaintext bytes of an object, or of an inclusive range of it. */

@@ -14,7 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
 import { ObjectExistsError } from './blob-store.js';
@@ -200,7 +200,12 @@ export class FsBlobStore implements BlobStore {
   #readFile(path: string, range?: ByteRange): Readable {
     if (range) assertRange(range);
     if (this.#key) return createDecryptedReadStream(path, this.#key, range);
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: fewer syscalls and stream turns when whole files are copied or scanned.
+    const options = { highWaterMark: 1024 * 1024 };
+    return createReadStream(
+      path,
+      range ? { ...options, start: range.start, end: range.end } : options,
+    );
   }
 
   async stageChunk(ref: ChunkRef, body: Readable): Promise<StagedChunk> {
@@ -288,6 +293,25 @@ export class FsBlobStore implements BlobStore {
       await unlinkIfExists(tmp);
     }
     return { size };
+  }
+
+  async concatChunks(
+    sessionId: string,
+    fileId: string,
+    count: number,
+    key: string,
+  ): Promise<{ size: number }> {
+    assertSegment(sessionId, 'session id');
+    assertSegment(fileId, 'file id');
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`Invalid count: ${count}`);
+    const chunks = async function* (store: FsBlobStore): AsyncGenerator<Buffer> {
+      for (let index = 0; index < count; index++) {
+        for await (const part of store.readChunk({ sessionId, fileId, index })) {
+          yield part as Buffer;
+        }
+      }
+    };
+    return this.writeObject(key, Readable.from(chunks(this)));
   }
 
   async copyObject(sourceKey: string, targetKey: string): Promise<void> {

@@ -21,6 +21,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #files = new Map<string, StoredFile>();
   /** File ids per session, in creation order (Map order alone breaks once files are deleted). */
   readonly #sessionFiles = new Map<string, string[]>();
+  readonly #digests = new Map<string, Map<number, Uint8Array>>();
   #closed = false;
 
   async createSession(session: StoredSession, files: StoredFile[]): Promise<void> {
@@ -84,6 +85,7 @@ export class MemorySessionStore implements SessionStore {
     const file = this.#files.get(fileId);
     if (!file) return false;
     this.#files.delete(fileId);
+    this.#digests.delete(fileId);
     const ids = this.#sessionFiles.get(file.sessionId);
     if (ids)
       this.#sessionFiles.set(
@@ -91,6 +93,22 @@ export class MemorySessionStore implements SessionStore {
         ids.filter((id) => id !== fileId),
       );
     return true;
+  }
+
+  async recordChunkDigest(fileId: string, index: number, digest: Uint8Array): Promise<void> {
+    if (!this.#files.has(fileId)) return;
+    let digests = this.#digests.get(fileId);
+    if (!digests) this.#digests.set(fileId, (digests = new Map()));
+    digests.set(index, Uint8Array.from(digest));
+  }
+
+  async chunkDigests(fileId: string): Promise<Map<number, Uint8Array>> {
+    const digests = this.#digests.get(fileId) ?? new Map<number, Uint8Array>();
+    return new Map([...digests].map(([index, digest]) => [index, Uint8Array.from(digest)]));
+  }
+
+  async deleteChunkDigests(fileId: string): Promise<void> {
+    this.#digests.delete(fileId);
   }
 
   async findReadyFile(

@@ -215,6 +215,52 @@ export function sessionStoreConformance(
       assert.deepEqual(await store.getFile(files[1]!.id), files[1]);
     });
 
+    describe('chunk digests', () => {
+      const digest = (byte: number) => new Uint8Array(32).fill(byte);
+
+      it('records digests by index, the latest record of an index winning', async () => {
+        const { files } = await seed(2);
+        const [a, b] = [files[0]!.id, files[1]!.id];
+        await store.recordChunkDigest(a, 0, digest(1));
+        await store.recordChunkDigest(a, 2, digest(2));
+        await store.recordChunkDigest(a, 0, digest(3));
+        await store.recordChunkDigest(b, 0, digest(4));
+        assert.deepEqual(
+          await store.chunkDigests(a),
+          new Map([
+            [0, digest(3)],
+            [2, digest(2)],
+          ]),
+        );
+        assert.deepEqual(await store.chunkDigests(b), new Map([[0, digest(4)]]));
+        assert.deepEqual(await store.chunkDigests('missing'), new Map());
+      });
+
+      it('does not let callers mutate recorded digests', async () => {
+        const { files } = await seed(1);
+        const mine = digest(5);
+        await store.recordChunkDigest(files[0]!.id, 0, mine);
+        mine.fill(6);
+        const read = await store.chunkDigests(files[0]!.id);
+        read.get(0)!.fill(7);
+        assert.deepEqual((await store.chunkDigests(files[0]!.id)).get(0), digest(5));
+      });
+
+      it('forgets digests on request and with the file; none for a file that is gone', async () => {
+        const { files } = await seed(2);
+        const [a, b] = [files[0]!.id, files[1]!.id];
+        await store.recordChunkDigest(a, 0, digest(1));
+        await store.recordChunkDigest(b, 0, digest(1));
+        await store.deleteChunkDigests(a);
+        await store.deleteChunkDigests(a);
+        assert.equal((await store.chunkDigests(a)).size, 0);
+        await store.deleteFile(b);
+        assert.equal((await store.chunkDigests(b)).size, 0);
+        await store.recordChunkDigest(b, 1, digest(2));
+        assert.equal((await store.chunkDigests(b)).size, 0);
+      });
+    });
+
     it('finds a ready file only for the same user, hash, size and status', async () => {
       const hash = '12'.repeat(32);
       const mine = makeSession({ userId: 'alice' });

@@ -71,8 +71,18 @@ export interface SessionStore {
     from: readonly FileStatus[],
     patch: FilePatch,
   ): Promise<StoredFile | undefined>;
-  /** Removes a file record. Returns false when it did not exist. */
+  /** Removes a file record and its chunk digests. Returns false when it did not exist. */
   deleteFile(fileId: string): Promise<boolean>;
+  /**
+   * Remembers the SHA-256 of a committed chunk (overwriting an earlier record of the same
+   * index). A cache for assembly, not a record of presence: the BlobStore stays the truth on
+   * which chunks exist, and a digest lost in a crash is computed again from the bytes.
+   */
+  recordChunkDigest(fileId: string, index: number, digest: Uint8Array): Promise<void>;
+  /** The recorded chunk digests of a file, by chunk index. */
+  chunkDigests(fileId: string): Promise<Map<number, Uint8Array>>;
+  /** Forgets a file's chunk digests (after assembly, or with its chunks). Idempotent. */
+  deleteChunkDigests(fileId: string): Promise<void>;
   /** A `ready` file of `userId` with this content hash and size, if any. */
   findReadyFile(userId: string, contentHash: string, size: number): Promise<StoredFile | undefined>;
   /** Sessions with `expiresAt <= now` not yet cleaned, oldest first. */

@@ -104,13 +104,54 @@ describe('SqliteSessionStore on a file', () => {
     await open().close();
     const db = new Database(path);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       db.pragma('user_version = 99');
     } finally {
       db.close();
     }
     assert.throws(() => open(), /newer than this server supports/);
+  });
+
+  it('upgrades a database of an earlier schema version in place', async () => {
+    await open().close();
+    const db = new Database(path);
+    try {
+      db.exec('DROP TABLE chunk_digests');
+      db.pragma('user_version = 1');
+    } finally {
+      db.close();
+    }
+    const store = open();
+    try {
+      const session = {
+        id: 's1',
+        userId: 'u',
+        createdAt: 1,
+        expiresAt: 2,
+        chunkSize: 4,
+        metadata: {},
+      };
+      await store.createSession(session, [
+        {
+          id: 'f1',
+          sessionId: 's1',
+          userId: 'u',
+          name: 'a.pdf',
+          size: 4,
+          clientType: '',
+          claimedType: 'pdf',
+          totalChunks: 1,
+          status: 'pending',
+          createdAt: 1,
+          updatedAt: 1,
+        },
+      ]);
+      await store.recordChunkDigest('f1', 0, new Uint8Array(32).fill(9));
+      assert.deepEqual(await store.chunkDigests('f1'), new Map([[0, new Uint8Array(32).fill(9)]]));
+    } finally {
+      await store.close();
+    }
   });
 
   it('rejects ping after close', async () => {

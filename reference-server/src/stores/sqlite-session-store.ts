@@ -55,6 +55,14 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX files_ready_lookup ON files (user_id, content_hash, size, status);
   CREATE INDEX files_status ON files (status);
   `,
+  `
+  CREATE TABLE chunk_digests (
+    file_id  TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    idx      INTEGER NOT NULL,
+    digest   BLOB NOT NULL,
+    PRIMARY KEY (file_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 interface SessionRow {
@@ -195,6 +203,20 @@ export class SqliteSessionStore implements SessionStore {
     return this.#sql.deleteFile.run(fileId).changes > 0;
   }
 
+  async recordChunkDigest(fileId: string, index: number, digest: Uint8Array): Promise<void> {
+    // A file deleted meanwhile has no row to reference: nothing to remember then.
+    this.#sql.recordChunkDigest.run(fileId, index, Buffer.from(digest), fileId);
+  }
+
+  async chunkDigests(fileId: string): Promise<Map<number, Uint8Array>> {
+    const rows = this.#sql.chunkDigests.all(fileId);
+    return new Map(rows.map((row) => [row.idx, new Uint8Array(row.digest)]));
+  }
+
+  async deleteChunkDigests(fileId: string): Promise<void> {
+    this.#sql.deleteChunkDigests.run(fileId);
+  }
+
   async findReadyFile(
     userId: string,
     contentHash: string,
@@ -280,6 +302,14 @@ function prepareStatements(db: Database.Database) {
       `SELECT * FROM files WHERE status IN (SELECT value FROM json_each(?))
        ORDER BY created_at, rowid LIMIT ?`,
     ),
+    recordChunkDigest: db.prepare<[string, number, Buffer, string]>(
+      `INSERT OR REPLACE INTO chunk_digests (file_id, idx, digest)
+       SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)`,
+    ),
+    chunkDigests: db.prepare<[string], { idx: number; digest: Buffer }>(
+      'SELECT idx, digest FROM chunk_digests WHERE file_id = ? ORDER BY idx',
+    ),
+    deleteChunkDigests: db.prepare<[string]>('DELETE FROM chunk_digests WHERE file_id = ?'),
     ping: db.prepare<[]>('SELECT 1'),
   };
 }
