@@ -10,6 +10,7 @@ import { errorHandler } from './middleware/error-handler.js';
 import { limitByIp } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api-router.js';
+import { EventStreams } from './routes/event-stream.js';
 import { healthRouter, publicRouter } from './routes/public-router.js';
 import { Assembler } from './services/assembler.js';
 
@@ -19,6 +20,8 @@ export interface AppHandle {
   assembler: Assembler;
   /** Readiness: false once shutdown begins. */
   state: { ready: boolean };
+  /** Open Server-Sent Event streams, ended at shutdown. */
+  streams: EventStreams;
 }
 
 const CORS_HEADERS = [
@@ -90,9 +93,10 @@ export function createApp(deps: ServerDeps): AppHandle {
   app.use(limitByIp(deps.rateLimiters));
   const pub = publicRouter(deps);
   app.use(pub.routes()).use(pub.allowedMethods(allowedMethodsOptions));
-  const api = apiRouter(deps, assembler);
+  const streams = new EventStreams(deps.sessions, log);
+  const api = apiRouter(deps, assembler, streams);
   app.use(api.routes()).use(api.allowedMethods(allowedMethodsOptions));
   if (config.staticDir) app.use(serve(config.staticDir, { index: 'index.html' }));
 
-  return { app, assembler, state };
+  return { app, assembler, state, streams };
 }

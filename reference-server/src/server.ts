@@ -54,7 +54,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const deps = options.deps ?? (await embeddedDeps(config, log));
-  const { app, assembler, state } = createApp(deps);
+  const { app, assembler, state, streams } = createApp(deps);
   const cleaner = new Cleaner({
     sessions: deps.sessions,
     blobs: deps.blobs,
@@ -85,6 +85,7 @@ export async function startServer(
     (closing ??= (async () => {
       state.ready = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      streams.closeAll(); // event streams never end by themselves
       server.closeIdleConnections();
       const timeout = new Promise<'timeout'>((resolve) =>
         setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref(),

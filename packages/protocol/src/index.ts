@@ -52,3 +52,22 @@ export {
   toHex,
   concatBlockDigests,
 } from './content-hash.js';
+export {
+  EVENT_SCHEMA_VERSION,
+  UploadEventType,
+  isUploadEvent,
+  fileEventId,
+  sessionCompletedId,
+} from './events.js';
+export type {
+  UploadEvent,
+  UploadEventOf,
+  UploadEventDataMap,
+  FileEventData,
+  AssembledEventData,
+  ScannedEventData,
+  RejectedEventData,
+  ScanOutcome,
+  SessionFileOutcome,
+  SessionCompletedData,
+} from './events.js';

@@ -5,6 +5,8 @@ export const API_PREFIX = '/api/v1/upload';
 export const ROUTES = {
   initiate: '/initiate',
   session: '/session/:sessionId',
+  /** Server-Sent Events of a session; resumes after the `Last-Event-ID` request header. */
+  sessionEvents: '/session/:sessionId/events',
   chunk: '/chunk',
   status: '/status/:fileId',
   remove: '/:fileId',

@@ -13,16 +13,18 @@ import { authenticate } from '../middleware/auth.js';
 import { limitByUser } from '../middleware/rate-limit.js';
 import type { Assembler } from '../services/assembler.js';
 import { ChunkReceiver, planChunk } from '../services/chunk-receiver.js';
+import { fileEvent } from '../services/file-events.js';
 import { sessionView, statusView } from '../services/file-views.js';
 import { Initiator } from '../services/initiator.js';
 import { signDownload } from '../services/signed-url.js';
+import type { EventStreams } from './event-stream.js';
 import { assertLive, ownedFile, ownedSession } from './ownership.js';
 
 /** Lifetime of a delete's file lock; a delete that finds the lock held answers 423 at once. */
 const DELETE_LOCK_MS = 60_000;
 
 /** The authenticated protocol routes under {@link API_PREFIX}. */
-export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
+export function apiRouter(deps: ServerDeps, assembler: Assembler, streams: EventStreams): Router {
   const { config, sessions, blobs, locker } = deps;
   const initiator = new Initiator({ config, sessions, blobs });
   const receiver = new ChunkReceiver({
@@ -50,6 +52,12 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
     const session = await ownedSession(ctx, sessions, ctx.params.sessionId ?? '');
     assertLive(session);
     ctx.body = await sessionView(blobs, session, await sessions.listFiles(session.id));
+  });
+
+  // Readable after expiry too: a client may follow its files to the end at any time.
+  router.get(ROUTES.sessionEvents, async (ctx) => {
+    const session = await ownedSession(ctx, sessions, ctx.params.sessionId ?? '');
+    streams.serve(ctx, session.id);
   });
 
   router.post(ROUTES.chunk, async (ctx) => {
@@ -122,7 +130,7 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler): Router {
       // The record goes first: a crash afterwards leaves orphaned bytes for cleanup, never a
       // record that points at nothing.
       const current = await sessions.getFile(file.id);
-      await sessions.deleteFile(file.id);
+      await sessions.deleteFile(file.id, current ? [fileEvent('upload.deleted', current)] : []);
       await blobs.deleteChunks(file.sessionId, file.id);
       if (current?.objectKey) await blobs.deleteObject(current.objectKey);
       deps.log.info({ fileId: file.id }, 'file deleted');

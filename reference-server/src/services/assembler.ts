@@ -13,6 +13,7 @@ import type { Locker } from '../stores/locker.js';
 import type { FilePatch, SessionStore, StoredFile } from '../stores/session-store.js';
 import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
+import { fileEvent } from './file-events.js';
 import { objectKey } from './object-key.js';
 import { sha256Of } from './sha256-of.js';
 
@@ -70,7 +71,9 @@ export class Assembler {
       if (!(await this.#complete(current))) return 'incomplete';
       const session = await sessions.getSession(current.sessionId);
       if (!session) return current;
-      const file = await sessions.transitionFile(fileId, ASSEMBLABLE, { status: 'assembling' });
+      const file = await sessions.transitionFile(fileId, ASSEMBLABLE, { status: 'assembling' }, [
+        fileEvent('upload.received', { ...current, status: 'assembling' }),
+      ]);
       if (!file) return sessions.getFile(fileId);
       try {
         return await this.#assemble(file, session.chunkSize);
@@ -130,7 +133,16 @@ export class Assembler {
   }
 
   async #finish(file: StoredFile, patch: FilePatch): Promise<StoredFile | undefined> {
-    const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch);
+    const after: StoredFile = { ...file, ...patch } as StoredFile;
+    const events =
+      after.status === 'ready'
+        ? [
+            fileEvent('upload.assembled', after),
+            fileEvent('upload.scanned', after, { result: 'skipped' }),
+            fileEvent('upload.ready', after),
+          ]
+        : [fileEvent('upload.rejected', after)];
+    const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch, events);
     await this.deps.blobs.deleteChunks(file.sessionId, file.id);
     await this.deps.sessions.deleteChunkDigests(file.id);
     return done;

@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
+import { fileEvent } from './file-events.js';
 import { objectKey } from './object-key.js';
 import { sanitizeName } from './sanitize-name.js';
 
@@ -81,7 +82,13 @@ export class Initiator {
       };
       stored.push((await this.#dedupe(file, input.contentHash, now)) ?? file);
     }
-    await sessions.createSession(session, stored);
+    // Duplicates are ready at once; their events go out with the session.
+    const ready = stored.filter((f) => f.status === 'ready');
+    await sessions.createSession(
+      session,
+      stored,
+      ready.map((f) => fileEvent('upload.ready', f)),
+    );
     return {
       sessionId: session.id,
       expiresAt: new Date(session.expiresAt).toISOString(),

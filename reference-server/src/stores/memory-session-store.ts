@@ -1,5 +1,12 @@
-import type { FileStatus } from '@file-uploader/protocol';
-import type { FilePatch, SessionStore, StoredFile, StoredSession } from './session-store.js';
+import { FINAL_STATUSES, type FileStatus, type UploadEvent } from '@file-uploader/protocol';
+import { EventWaiters, sessionCompletedEvent, type NewEvent } from './session-events.js';
+import type {
+  EventQuery,
+  FilePatch,
+  SessionStore,
+  StoredFile,
+  StoredSession,
+} from './session-store.js';
 
 /** Only these keys are read from a patch, whatever else a caller's object carries. */
 const PATCH_KEYS = [
@@ -22,9 +29,17 @@ export class MemorySessionStore implements SessionStore {
   /** File ids per session, in creation order (Map order alone breaks once files are deleted). */
   readonly #sessionFiles = new Map<string, string[]>();
   readonly #digests = new Map<string, Map<number, Uint8Array>>();
+  readonly #events: UploadEvent[] = [];
+  readonly #eventIds = new Set<string>();
+  readonly #waiters = new EventWaiters();
+  #seq = 0;
   #closed = false;
 
-  async createSession(session: StoredSession, files: StoredFile[]): Promise<void> {
+  async createSession(
+    session: StoredSession,
+    files: StoredFile[],
+    events: readonly NewEvent[] = [],
+  ): Promise<void> {
     // Validate everything before writing anything, so a failure stores nothing.
     if (this.#sessions.has(session.id)) throw new Error(`Session ${session.id} already exists`);
     const ids = new Set<string>();
@@ -40,6 +55,7 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.set(session.id, structuredClone(session));
     for (const file of files) this.#files.set(file.id, structuredClone(file));
     this.#sessionFiles.set(session.id, [...ids]);
+    this.#append(events, session.id);
   }
 
   async getSession(sessionId: string): Promise<StoredSession | undefined> {
@@ -62,6 +78,7 @@ export class MemorySessionStore implements SessionStore {
     fileId: string,
     from: readonly FileStatus[],
     patch: FilePatch,
+    events: readonly NewEvent[] = [],
   ): Promise<StoredFile | undefined> {
     // No await between the check and the write: JavaScript runs this atomically.
     const current = this.#files.get(fileId);
@@ -78,10 +95,11 @@ export class MemorySessionStore implements SessionStore {
       }
     }
     this.#files.set(fileId, next);
+    this.#append(events, FINAL_STATUSES.includes(next.status) ? next.sessionId : undefined);
     return structuredClone(next);
   }
 
-  async deleteFile(fileId: string): Promise<boolean> {
+  async deleteFile(fileId: string, events: readonly NewEvent[] = []): Promise<boolean> {
     const file = this.#files.get(fileId);
     if (!file) return false;
     this.#files.delete(fileId);
@@ -92,7 +110,58 @@ export class MemorySessionStore implements SessionStore {
         file.sessionId,
         ids.filter((id) => id !== fileId),
       );
+    this.#append(events, file.sessionId);
     return true;
+  }
+
+  /** Appends events (dropping known ids), then `session.completed` when `completing` ended. */
+  #append(events: readonly NewEvent[], completing: string | undefined): void {
+    const all = [...events];
+    const session = completing === undefined ? undefined : this.#sessions.get(completing);
+    if (session) {
+      const files = (this.#sessionFiles.get(session.id) ?? []).flatMap((id) => {
+        const file = this.#files.get(id);
+        return file ? [file] : [];
+      });
+      const completed = sessionCompletedEvent(session, files);
+      if (completed) all.push(completed);
+    }
+    const touched: string[] = [];
+    for (const event of all) {
+      if (this.#eventIds.has(event.id)) continue;
+      this.#eventIds.add(event.id);
+      this.#events.push(structuredClone({ ...event, seq: String(++this.#seq) }) as UploadEvent);
+      touched.push(event.sessionId);
+    }
+    if (touched.length > 0) this.#waiters.notify(touched);
+  }
+
+  async readEvents(query: EventQuery): Promise<UploadEvent[]> {
+    const after = query.after === undefined ? 0 : Number(query.after);
+    const found: UploadEvent[] = [];
+    for (const event of this.#events) {
+      if (found.length >= query.limit) break;
+      if (Number(event.seq) <= after) continue;
+      if (query.sessionId !== undefined && event.sessionId !== query.sessionId) continue;
+      found.push(structuredClone(event));
+    }
+    return found;
+  }
+
+  waitForEvents(
+    sessionId: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return this.#waiters.wait(sessionId, timeoutMs, signal);
+  }
+
+  async pruneEvents(time: number): Promise<number> {
+    const keep = this.#events.filter((event) => Date.parse(event.occurredAt) >= time);
+    const removed = this.#events.length - keep.length;
+    // Ids stay known, so a late retry of a pruned occurrence is still not appended twice.
+    this.#events.splice(0, this.#events.length, ...keep);
+    return removed;
   }
 
   async recordChunkDigest(fileId: string, index: number, digest: Uint8Array): Promise<void> {

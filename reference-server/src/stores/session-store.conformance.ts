@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { FileStatus } from '@file-uploader/protocol';
 import type { SessionStore, StoredFile, StoredSession } from './session-store.js';
+import { sessionEventsConformance } from './session-events.conformance.js';
+import { makeFile, makeSession } from './session-records.fixture.js';
 
 /**
  * The behaviour every SessionStore must have. `create` must return an empty store; it runs
@@ -330,34 +332,6 @@ export function sessionStoreConformance(
       await store.ping();
     });
   });
-}
 
-function makeSession(overrides: Partial<StoredSession> = {}): StoredSession {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    userId: 'user-1',
-    createdAt: now,
-    expiresAt: now + 86_400_000,
-    chunkSize: 5 * 1024 * 1024,
-    metadata: {},
-    ...overrides,
-  };
-}
-
-function makeFile(session: StoredSession, overrides: Partial<StoredFile> = {}): StoredFile {
-  return {
-    id: randomUUID(),
-    sessionId: session.id,
-    userId: session.userId,
-    name: 'report.pdf',
-    size: 1234,
-    clientType: 'application/pdf',
-    claimedType: 'pdf',
-    totalChunks: 1,
-    status: 'pending',
-    createdAt: session.createdAt,
-    updatedAt: session.createdAt,
-    ...overrides,
-  };
+  sessionEventsConformance(name, create);
 }

@@ -1,4 +1,11 @@
-import type { FileError, FileStatus, FileTypeId, UploadMetadata } from '@file-uploader/protocol';
+import type {
+  FileError,
+  FileStatus,
+  FileTypeId,
+  UploadEvent,
+  UploadMetadata,
+} from '@file-uploader/protocol';
+import type { NewEvent } from './session-events.js';
 
 /** A session as stored. Times are epoch milliseconds. */
 export interface StoredSession {
@@ -50,13 +57,33 @@ export type FilePatch = Partial<
   >
 >;
 
+/** Which events `readEvents` returns. */
+export interface EventQuery {
+  /** Only this session's events; all sessions when absent. */
+  sessionId?: string;
+  /** Only events after this `seq` (exclusive); from the oldest kept when absent. */
+  after?: string;
+  limit: number;
+}
+
 /**
- * Session and file records. Chunk presence is not stored here: the BlobStore knows it.
- * Every implementation runs session-store.conformance.ts.
+ * Session and file records, and the event outbox. Chunk presence is not stored here: the
+ * BlobStore knows it. Every implementation runs session-store.conformance.ts.
+ *
+ * Events are written in the same atomic step as the state change they report (an outbox), so
+ * an event exists if and only if its change happened. Each write that may end the last open
+ * file of a session (createSession, transitionFile into a final status, deleteFile) also
+ * appends `session.completed` when every remaining file of the session has ended
+ * (`sessionCompletedEvent`). Event ids are idempotency keys: appending an id already in the log
+ * adds nothing, so `session.completed` appears once per session.
  */
 export interface SessionStore {
-  /** Stores a session with its files, atomically. */
-  createSession(session: StoredSession, files: StoredFile[]): Promise<void>;
+  /** Stores a session with its files and `events`, atomically. */
+  createSession(
+    session: StoredSession,
+    files: StoredFile[],
+    events?: readonly NewEvent[],
+  ): Promise<void>;
   getSession(sessionId: string): Promise<StoredSession | undefined>;
   getFile(fileId: string): Promise<StoredFile | undefined>;
   /** Files of a session in the order they were given at creation. */
@@ -64,15 +91,19 @@ export interface SessionStore {
   /**
    * Compare-and-set: applies `patch` (and bumps `updatedAt`) only when the file's current
    * status is one of `from`. Returns the updated file, or undefined when the file is missing
-   * or in another status.
+   * or in another status. `events` are appended in the same atomic step, only when it applies.
    */
   transitionFile(
     fileId: string,
     from: readonly FileStatus[],
     patch: FilePatch,
+    events?: readonly NewEvent[],
   ): Promise<StoredFile | undefined>;
-  /** Removes a file record and its chunk digests. Returns false when it did not exist. */
-  deleteFile(fileId: string): Promise<boolean>;
+  /**
+   * Removes a file record and its chunk digests, appending `events` in the same step. Returns
+   * false (and appends nothing) when it did not exist.
+   */
+  deleteFile(fileId: string, events?: readonly NewEvent[]): Promise<boolean>;
   /**
    * Remembers the SHA-256 of a committed chunk (overwriting an earlier record of the same
    * index). A cache for assembly, not a record of presence: the BlobStore stays the truth on
@@ -91,6 +122,20 @@ export interface SessionStore {
   markSessionCleaned(sessionId: string, at: number): Promise<void>;
   /** Files in any of `statuses`, across all sessions (used to resume work after a restart). */
   listFilesByStatus(statuses: readonly FileStatus[], limit: number): Promise<StoredFile[]>;
+  /** Events in stream order (ascending `seq`), at most `limit`. */
+  readEvents(query: EventQuery): Promise<UploadEvent[]>;
+  /**
+   * Resolves when events of the session (of any session when undefined) may have been appended
+   * since the call, after `timeoutMs` at the latest, or at once when `signal` aborts. Readers
+   * call `readEvents` again after it resolves; a spurious wake-up is harmless.
+   */
+  waitForEvents(
+    sessionId: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Removes events that occurred before `time` (epoch ms); returns how many. */
+  pruneEvents(time: number): Promise<number>;
   /** Resolves when the store can serve requests; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

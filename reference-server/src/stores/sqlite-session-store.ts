@@ -1,8 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { FileError, FileStatus, FileTypeId, UploadMetadata } from '@file-uploader/protocol';
-import type { FilePatch, SessionStore, StoredFile, StoredSession } from './session-store.js';
+import {
+  FINAL_STATUSES,
+  type FileError,
+  type FileStatus,
+  type FileTypeId,
+  type UploadEvent,
+  type UploadMetadata,
+} from '@file-uploader/protocol';
+import { EventWaiters, sessionCompletedEvent, type NewEvent } from './session-events.js';
+import type {
+  EventQuery,
+  FilePatch,
+  SessionStore,
+  StoredFile,
+  StoredSession,
+} from './session-store.js';
 
 export interface SqliteSessionStoreOptions {
   /** Database file; its directory is created if missing. `:memory:` works for throwaway use. */
@@ -63,6 +77,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (file_id, idx)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The event outbox: rows are written in the transaction of the change they report.
+  CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    session_id   TEXT NOT NULL,
+    occurred_at  INTEGER NOT NULL,
+    body         TEXT NOT NULL CHECK (json_valid(body))
+  );
+  CREATE INDEX events_session ON events (session_id, seq);
+  CREATE INDEX events_occurred_at ON events (occurred_at);
+  `,
 ];
 
 interface SessionRow {
@@ -121,6 +147,8 @@ export class SqliteSessionStore implements SessionStore {
   readonly #sql: ReturnType<typeof prepareStatements>;
   /** UPDATE statements by the set of patched columns (at most 2^7 shapes). */
   readonly #transitionStatements = new Map<string, Database.Statement<[Params]>>();
+  /** Wakes readers in this process; other processes writing the same file are polled. */
+  readonly #waiters = new EventWaiters();
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -146,8 +174,12 @@ export class SqliteSessionStore implements SessionStore {
     return new SqliteSessionStore(db);
   }
 
-  async createSession(session: StoredSession, files: StoredFile[]): Promise<void> {
-    this.#db.transaction(() => {
+  async createSession(
+    session: StoredSession,
+    files: StoredFile[],
+    events: readonly NewEvent[] = [],
+  ): Promise<void> {
+    const touched = this.#db.transaction(() => {
       this.#sql.insertSession.run(sessionParams(session));
       files.forEach((file, position) => {
         if (file.sessionId !== session.id) {
@@ -155,7 +187,9 @@ export class SqliteSessionStore implements SessionStore {
         }
         this.#sql.insertFile.run(fileParams(file, position));
       });
+      return this.#append(events, session.id);
     })();
+    this.#waiters.notify(touched);
   }
 
   async getSession(sessionId: string): Promise<StoredSession | undefined> {
@@ -176,6 +210,7 @@ export class SqliteSessionStore implements SessionStore {
     fileId: string,
     from: readonly FileStatus[],
     patch: FilePatch,
+    events: readonly NewEvent[] = [],
   ): Promise<StoredFile | undefined> {
     const params: Params = { id: fileId, from: JSON.stringify(from), updated_at: Date.now() };
     const keys: PatchKey[] = [];
@@ -190,17 +225,80 @@ export class SqliteSessionStore implements SessionStore {
     }
     const update = this.#transitionStatement(keys);
     // IMMEDIATE takes the write lock up front: the compare-and-set and the re-read see one state.
-    return this.#db
+    const result = this.#db
       .transaction(() => {
         if (update.run(params).changes === 0) return undefined;
         const row = this.#sql.getFile.get(fileId);
-        return row && toFile(row);
+        const file = row && toFile(row);
+        const final = file && FINAL_STATUSES.includes(file.status);
+        return { file, touched: this.#append(events, final ? file.sessionId : undefined) };
       })
       .immediate();
+    if (!result) return undefined;
+    this.#waiters.notify(result.touched);
+    return result.file;
   }
 
-  async deleteFile(fileId: string): Promise<boolean> {
-    return this.#sql.deleteFile.run(fileId).changes > 0;
+  async deleteFile(fileId: string, events: readonly NewEvent[] = []): Promise<boolean> {
+    const touched = this.#db
+      .transaction(() => {
+        const row = this.#sql.getFile.get(fileId);
+        if (!row || this.#sql.deleteFile.run(fileId).changes === 0) return undefined;
+        return this.#append(events, row.session_id);
+      })
+      .immediate();
+    if (!touched) return false;
+    this.#waiters.notify(touched);
+    return true;
+  }
+
+  /**
+   * Inside a transaction: appends events (known ids are skipped), then `session.completed` when
+   * every remaining file of `completing` has ended. Returns the sessions that got events.
+   */
+  #append(events: readonly NewEvent[], completing: string | undefined): string[] {
+    const all = [...events];
+    const sessionRow = completing === undefined ? undefined : this.#sql.getSession.get(completing);
+    if (sessionRow) {
+      const files = this.#sql.listFiles.all(sessionRow.id).map(toFile);
+      const completed = sessionCompletedEvent(toSession(sessionRow), files);
+      if (completed) all.push(completed);
+    }
+    const touched: string[] = [];
+    for (const event of all) {
+      const inserted = this.#sql.insertEvent.run(
+        event.id,
+        event.sessionId,
+        Date.parse(event.occurredAt),
+        JSON.stringify(event),
+      );
+      if (inserted.changes > 0) touched.push(event.sessionId);
+    }
+    return touched;
+  }
+
+  async readEvents(query: EventQuery): Promise<UploadEvent[]> {
+    const after = query.after === undefined ? 0 : Number(query.after);
+    const limit = Math.max(0, query.limit);
+    const rows =
+      query.sessionId === undefined
+        ? this.#sql.readEvents.all(after, limit)
+        : this.#sql.readSessionEvents.all(query.sessionId, after, limit);
+    return rows.map(
+      (row) => ({ ...(JSON.parse(row.body) as NewEvent), seq: String(row.seq) }) as UploadEvent,
+    );
+  }
+
+  waitForEvents(
+    sessionId: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return this.#waiters.wait(sessionId, timeoutMs, signal);
+  }
+
+  async pruneEvents(time: number): Promise<number> {
+    return this.#sql.pruneEvents.run(time).changes;
   }
 
   async recordChunkDigest(fileId: string, index: number, digest: Uint8Array): Promise<void> {
@@ -310,6 +408,16 @@ function prepareStatements(db: Database.Database) {
       'SELECT idx, digest FROM chunk_digests WHERE file_id = ? ORDER BY idx',
     ),
     deleteChunkDigests: db.prepare<[string]>('DELETE FROM chunk_digests WHERE file_id = ?'),
+    insertEvent: db.prepare<[string, string, number, string]>(
+      `INSERT OR IGNORE INTO events (id, session_id, occurred_at, body) VALUES (?, ?, ?, ?)`,
+    ),
+    readEvents: db.prepare<[number, number], { seq: number; body: string }>(
+      'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    readSessionEvents: db.prepare<[string, number, number], { seq: number; body: string }>(
+      'SELECT seq, body FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    pruneEvents: db.prepare<[number]>('DELETE FROM events WHERE occurred_at < ?'),
     ping: db.prepare<[]>('SELECT 1'),
   };
 }
