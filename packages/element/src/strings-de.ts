@@ -1,0 +1,100 @@
+import type { Strings } from './strings.js';
+
+/** German texts. */
+export const de: Strings = {
+  dropZoneLabel: 'Dateien hochladen',
+  dropIdle: 'Dateien hierher ziehen',
+  dropAccept: 'Loslassen, um die Dateien hinzuzufügen',
+  dropReject: 'Diese Dateien können hier nicht hinzugefügt werden',
+  dropUnknown: 'Loslassen, um die Dateien zu prüfen und hinzuzufügen',
+  dropDisabled: 'Das Hinzufügen von Dateien ist ausgeschaltet',
+  dropReading: 'Der Ordner wird gelesen …',
+  browse: 'Dateien auswählen',
+  hintTypes: 'Erlaubt: {types}',
+  hintFileSize: 'Bis {max} pro Datei',
+  hintTotalSize: 'Bis {max} insgesamt',
+  hintCount: 'Bis zu {max} Dateien',
+  fileListLabel: 'Dateien',
+
+  stateQueued: 'Wartet',
+  stateChecking: 'Wird vorbereitet',
+  stateUploading: 'Wird hochgeladen',
+  statePaused: 'Angehalten',
+  stateAssembling: 'Wird zusammengesetzt',
+  stateScanning: 'Wird auf Viren geprüft',
+  stateReady: 'Hochgeladen',
+  stateRejected: 'Abgelehnt',
+  stateFailed: 'Fehlgeschlagen',
+  stateCancelled: 'Abgebrochen',
+
+  rejectType:
+    '{name} kann nicht hinzugefügt werden: Dieser Dateityp ist nicht erlaubt. Erlaubt: {accept}.',
+  rejectContent:
+    '{name} kann nicht hinzugefügt werden: Der Inhalt ist keine {type}-Datei, auch wenn der Name das sagt.',
+  rejectFileSize:
+    '{name} kann nicht hinzugefügt werden: Die Datei hat {size}, erlaubt sind bis {max} pro Datei.',
+  rejectTotalSize:
+    '{name} kann nicht hinzugefügt werden: Alle Dateien zusammen dürfen höchstens {max} groß sein.',
+  rejectCount: '{name} kann nicht hinzugefügt werden: Höchstens {max} Dateien sind erlaubt.',
+  rejectEmpty: '{name} kann nicht hinzugefügt werden: Die Datei ist leer.',
+  nearLimit: 'Fast voll: {used} von {max} belegt.',
+
+  errorNetwork: 'Die Verbindung zum Server ist abgebrochen.',
+  errorUnauthenticated: 'Ihre Anmeldung ist abgelaufen. Melden Sie sich erneut an.',
+  errorForbidden: 'Sie dürfen diese Datei nicht hochladen.',
+  errorSessionExpired:
+    'Der Upload lag zu lange und ist abgelaufen. Fügen Sie die Datei erneut hinzu.',
+  errorFileChanged:
+    'Die Datei hat sich geändert oder ist nicht mehr lesbar. Wählen Sie sie erneut aus.',
+  errorTypeMismatch: 'Der Server hat die Datei abgelehnt: Ihr Inhalt ist kein erlaubter Typ.',
+  errorTooLarge: 'Der Server hat die Datei abgelehnt: Sie ist größer als erlaubt.',
+  errorTooMany: 'Der Server hat die Datei abgelehnt: zu viele Dateien.',
+  errorEmpty: 'Der Server hat die Datei abgelehnt: Sie ist leer.',
+  errorStorage: 'Im Browser ist kein Platz mehr, um diesen Upload für später aufzubewahren.',
+  errorServer: 'Der Server ist gerade nicht erreichbar. Versuchen Sie es gleich noch einmal.',
+  errorGeneric: 'Der Upload ist fehlgeschlagen: {message}',
+
+  pause: 'Anhalten',
+  resume: 'Fortsetzen',
+  retry: 'Erneut versuchen',
+  remove: 'Entfernen',
+  cancel: 'Abbrechen',
+  dismiss: 'Schließen',
+  pauseFile: '{name} anhalten',
+  resumeFile: '{name} fortsetzen',
+  retryFile: '{name} erneut versuchen',
+  removeFile: '{name} entfernen',
+  cancelFile: '{name} abbrechen',
+  pauseAll: 'Alle anhalten',
+  resumeAll: 'Alle fortsetzen',
+  confirmRemove: '{name} entfernen? Die hochgeladene Datei wird gelöscht.',
+  confirmRemoveYes: 'Entfernen',
+  confirmRemoveNo: 'Behalten',
+
+  overallFilesOne: '{done} von {count} Datei hochgeladen',
+  overallFilesOther: '{done} von {count} Dateien hochgeladen',
+  overallBytes: '{sent} von {total} ({percent})',
+  fileProgress: '{sent} von {size}',
+  timeLeft: 'noch {time}',
+  speed: 'mit {speed}',
+
+  resumeOfferOne: '{count} Upload wurde nicht abgeschlossen.',
+  resumeOfferOther: '{count} Uploads wurden nicht abgeschlossen.',
+  resumeOfferResume: 'Fortsetzen',
+  resumeOfferDiscard: 'Verwerfen',
+  resumePickAgain: 'Um {name} fortzusetzen, wählen Sie dieselbe Datei erneut aus.',
+  resumePickButton: '{name} auswählen',
+  resumeMismatch:
+    '{picked} ist nicht die Datei, die als {name} hochgeladen wurde. Wählen Sie diese Datei aus.',
+
+  announceAddedOne: '{count} Datei hinzugefügt.',
+  announceAddedOther: '{count} Dateien hinzugefügt.',
+  announceStarted: '{name} wird hochgeladen.',
+  announcePaused: '{name} angehalten.',
+  announceResumed: '{name} fortgesetzt.',
+  announceReady: '{name} hochgeladen.',
+  announceFailed: '{name} fehlgeschlagen: {reason}',
+  announceRemoved: '{name} entfernt.',
+  announceCancelled: '{name} abgebrochen.',
+  announceAllDone: 'Alle Uploads sind abgeschlossen.',
+};
