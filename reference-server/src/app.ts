@@ -12,7 +12,9 @@ import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/api-router.js';
 import { EventStreams } from './routes/event-stream.js';
 import { healthRouter, publicRouter } from './routes/public-router.js';
+import { createScanner } from './scan/create-scanner.js';
 import { Assembler } from './services/assembler.js';
+import { ScanRunner } from './services/scan-runner.js';
 
 /** A built app and the pieces the server process drives. */
 export interface AppHandle {
@@ -22,6 +24,8 @@ export interface AppHandle {
   state: { ready: boolean };
   /** Open Server-Sent Event streams, ended at shutdown. */
   streams: EventStreams;
+  /** Virus scans of assembled files; absent when scanning is off. */
+  scans?: ScanRunner;
 }
 
 const CORS_HEADERS = [
@@ -47,12 +51,25 @@ export function createApp(deps: ServerDeps): AppHandle {
   const { config, log } = deps;
   const app = new Koa({ proxy: config.trustProxy });
   const state = { ready: true };
+  const scanner = deps.scanner ?? createScanner(config);
+  const scans =
+    scanner && config.scan
+      ? new ScanRunner({
+          sessions: deps.sessions,
+          blobs: deps.blobs,
+          scanner,
+          log,
+          deadlineMs: config.scan.deadlineMs,
+          concurrency: config.scan.concurrency,
+        })
+      : undefined;
   const assembler = new Assembler({
     sessions: deps.sessions,
     blobs: deps.blobs,
     locker: deps.locker,
     log,
     allowedTypes: config.allowedTypes,
+    ...(scans ? { scans } : {}),
   });
 
   app.on('error', (err: unknown) => {
@@ -98,5 +115,5 @@ export function createApp(deps: ServerDeps): AppHandle {
   app.use(api.routes()).use(api.allowedMethods(allowedMethodsOptions));
   if (config.staticDir) app.use(serve(config.staticDir, { index: 'index.html' }));
 
-  return { app, assembler, state, streams };
+  return { app, assembler, state, streams, ...(scans ? { scans } : {}) };
 }

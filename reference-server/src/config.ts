@@ -11,6 +11,7 @@ import {
   resolveFileType,
   type FileTypeId,
 } from '@file-uploader/protocol';
+import { parseClamdUrl } from './scan/clamd-address.js';
 
 /** Everything the server is configured with; built from environment variables only. */
 export interface Config {
@@ -42,6 +43,20 @@ export interface Config {
   bodyTimeoutMs: number;
   trustProxy: boolean;
   logLevel: string;
+  /** Virus scanning with clamd; unset: scanning is skipped (and files say so). */
+  scan?: {
+    clamdUrl: string;
+    /** clamd's StreamMaxLength, so a file over it is refused without sending it. */
+    streamMaxLength?: number;
+    /** One scan attempt: longest silence from clamd. */
+    timeoutMs: number;
+    /** A file still unscanned this long after assembly ends `failed` (`scan_failed`). */
+    deadlineMs: number;
+    /** Files scanned at once by this process. */
+    concurrency: number;
+  };
+  /** Events older than this are pruned from the outbox. */
+  eventRetentionMs: number;
 }
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -152,6 +167,12 @@ const EnvSchema = z.object({
   BODY_TIMEOUT: duration('BODY_TIMEOUT').default(30_000),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CLAMD_URL: z.string().min(1).optional(),
+  CLAMD_STREAM_MAX_LENGTH: size('CLAMD_STREAM_MAX_LENGTH').optional(),
+  SCAN_TIMEOUT: duration('SCAN_TIMEOUT').default(150_000),
+  SCAN_DEADLINE: duration('SCAN_DEADLINE').default(30 * 60_000),
+  SCAN_CONCURRENCY: int('SCAN_CONCURRENCY', 1, 64).default(2),
+  EVENT_RETENTION: duration('EVENT_RETENTION').default(7 * 24 * 60 * 60_000),
 });
 
 /**
@@ -206,6 +227,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`CORS_ORIGINS: "${origin}" must be an origin such as https://app.example.com`);
     }
   }
+  if (e.CLAMD_URL) {
+    try {
+      parseClamdUrl(e.CLAMD_URL);
+    } catch (err) {
+      problems.push(`CLAMD_URL: ${(err as Error).message}`);
+    }
+    if (e.CLAMD_STREAM_MAX_LENGTH !== undefined && e.CLAMD_STREAM_MAX_LENGTH < maxFileBytes) {
+      problems.push(
+        'CLAMD_STREAM_MAX_LENGTH is below MAX_FILE_BYTES: allowed files could never be scanned',
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encoder = new TextEncoder();
@@ -248,5 +281,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyTimeoutMs: e.BODY_TIMEOUT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    ...(e.CLAMD_URL
+      ? {
+          scan: {
+            clamdUrl: e.CLAMD_URL,
+            ...(e.CLAMD_STREAM_MAX_LENGTH !== undefined
+              ? { streamMaxLength: e.CLAMD_STREAM_MAX_LENGTH }
+              : {}),
+            timeoutMs: e.SCAN_TIMEOUT,
+            deadlineMs: e.SCAN_DEADLINE,
+            concurrency: e.SCAN_CONCURRENCY,
+          },
+        }
+      : {}),
+    eventRetentionMs: e.EVENT_RETENTION,
   };
 }

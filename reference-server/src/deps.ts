@@ -5,6 +5,7 @@ import type { Locker } from './stores/locker.js';
 import type { SessionStore } from './stores/session-store.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { TokenVerifier } from './middleware/auth.js';
+import type { Scanner } from './scan/scanner.js';
 
 /** What the app is built from; tests and backends swap any part. */
 export interface ServerDeps {
@@ -15,4 +16,6 @@ export interface ServerDeps {
   locker: Locker;
   rateLimiters: RateLimiters;
   verifyToken: TokenVerifier;
+  /** Overrides the scanner built from `config.scan` (tests). */
+  scanner?: Scanner;
 }

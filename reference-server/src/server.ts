@@ -54,13 +54,15 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const deps = options.deps ?? (await embeddedDeps(config, log));
-  const { app, assembler, state, streams } = createApp(deps);
+  const { app, assembler, state, streams, scans } = createApp(deps);
   const cleaner = new Cleaner({
     sessions: deps.sessions,
     blobs: deps.blobs,
     assembler,
+    ...(scans ? { scans } : {}),
     log,
     intervalMs: config.cleanupIntervalMs,
+    eventRetentionMs: config.eventRetentionMs,
   });
 
   const server = createServer(app.callback());
@@ -96,6 +98,7 @@ export async function startServer(
         await closed;
       }
       await cleaner.stop();
+      await scans?.stop(); // unfinished scans resume at the next start
       await deps.sessions.close();
       await deps.blobs.close();
       log.info('stopped');

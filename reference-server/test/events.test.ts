@@ -73,6 +73,8 @@ describe('session events (Server-Sent Events)', () => {
       const scanned = events[2]!;
       assert.ok(scanned.type === 'upload.scanned');
       assert.deepEqual(scanned.data.scan, { result: 'skipped' });
+      // Without a scanner the status says so, never that the file was scanned.
+      assert.deepEqual((await client.status(fileId)).body.scan, { result: 'skipped' });
       const completed = events[4]!;
       assert.ok(completed.type === 'session.completed');
       assert.deepEqual(

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   type_mismatch: { status: 422, message: 'The file content does not match an allowed type.' },
   size_mismatch: { status: 422, message: 'The assembled file does not have the declared size.' },
   empty_file: { status: 422, message: 'The file is empty.' },
+  infected: { status: 422, message: 'The virus scanner found malware in the file.' },
+  scan_failed: { status: 503, message: 'The file could not be scanned in time.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors.js';
+import type { ScanOutcome } from './events.js';
 import type { FileTypeId } from './file-types.js';
 
 /** Lifecycle of one file on the server. */
@@ -112,6 +113,8 @@ export interface FileStatusResponse {
   /** The allowed type the file was recognised as. */
   fileType?: FileTypeId;
   contentHash?: string;
+  /** The virus scan's outcome, once it has one: `skipped` when the server has no scanner. */
+  scan?: ScanOutcome;
   metadata?: UploadMetadata;
   error?: FileError;
 }

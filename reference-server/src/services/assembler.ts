@@ -15,6 +15,7 @@ import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
 import { fileEvent } from './file-events.js';
 import { objectKey } from './object-key.js';
+import type { ScanRunner } from './scan-runner.js';
 import { sha256Of } from './sha256-of.js';
 
 /** How long an assembly may hold its file's lock before another instance may take over. */
@@ -36,6 +37,8 @@ export class Assembler {
       locker: Locker;
       log: Logger;
       allowedTypes: readonly string[];
+      /** Scans assembled files; without it files are ready at once (`scan: skipped`). */
+      scans?: ScanRunner;
     },
   ) {}
 
@@ -129,7 +132,19 @@ export class Assembler {
       );
     }
     log.info({ fileId: file.id, key, bytes: size }, 'file assembled');
-    return this.#finish(file, { status: 'ready', objectKey: key, contentHash, ...found });
+    const { scans } = this.deps;
+    if (!scans) {
+      const scan = { result: 'skipped' } as const;
+      return this.#finish(file, { status: 'ready', objectKey: key, contentHash, scan, ...found });
+    }
+    const scanning = await this.#finish(file, {
+      status: 'scanning',
+      objectKey: key,
+      contentHash,
+      ...found,
+    });
+    if (scanning?.status === 'scanning') scans.enqueue(file.id);
+    return scanning;
   }
 
   async #finish(file: StoredFile, patch: FilePatch): Promise<StoredFile | undefined> {
@@ -141,7 +156,9 @@ export class Assembler {
             fileEvent('upload.scanned', after, { result: 'skipped' }),
             fileEvent('upload.ready', after),
           ]
-        : [fileEvent('upload.rejected', after)];
+        : after.status === 'scanning'
+          ? [fileEvent('upload.assembled', after)]
+          : [fileEvent('upload.rejected', after)];
     const done = await this.deps.sessions.transitionFile(file.id, ['assembling'], patch, events);
     await this.deps.blobs.deleteChunks(file.sessionId, file.id);
     await this.deps.sessions.deleteChunkDigests(file.id);

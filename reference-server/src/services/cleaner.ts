@@ -3,6 +3,7 @@ import { FINAL_STATUSES } from '@file-uploader/protocol';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { SessionStore } from '../stores/session-store.js';
 import type { Assembler } from './assembler.js';
+import type { ScanRunner } from './scan-runner.js';
 
 /**
  * Background upkeep: removes the chunks of expired sessions (their unfinished files end
@@ -17,8 +18,12 @@ export class Cleaner {
       sessions: SessionStore;
       blobs: BlobStore;
       assembler: Assembler;
+      /** Resumes scans that a restart interrupted. */
+      scans?: ScanRunner;
       log: Logger;
       intervalMs: number;
+      /** Events older than this are pruned. */
+      eventRetentionMs: number;
     },
   ) {}
 
@@ -51,6 +56,13 @@ export class Cleaner {
     for (const file of await sessions.listFilesByStatus(['assembling'], 100)) {
       await assembler.assembleIfComplete(file.id);
     }
+    if (this.deps.scans) {
+      for (const file of await sessions.listFilesByStatus(['scanning'], 1000)) {
+        this.deps.scans.enqueue(file.id);
+      }
+    }
+    const pruned = await sessions.pruneEvents(now - this.deps.eventRetentionMs);
+    if (pruned > 0) log.info({ events: pruned }, 'old events pruned');
     let cleaned = 0;
     for (;;) {
       const expired = await sessions.listExpiredSessions(now, 100);

@@ -85,6 +85,7 @@ export async function statusView(
     ...(file.detectedType ? { detectedType: file.detectedType } : {}),
     ...(file.fileType ? { fileType: file.fileType } : {}),
     ...(file.contentHash ? { contentHash: file.contentHash } : {}),
+    ...(file.scan ? { scan: file.scan } : {}),
     ...(Object.keys(session.metadata).length > 0 ? { metadata: session.metadata } : {}),
     ...(file.error ? { error: file.error } : {}),
   };

@@ -17,6 +17,7 @@ const PATCH_KEYS = [
   'objectKey',
   'error',
   'duplicateOf',
+  'scan',
 ] as const satisfies readonly (keyof FilePatch)[];
 
 /**

@@ -49,6 +49,7 @@ export function sessionStoreConformance(
         fileType: 'pdf',
         objectKey: 'objects/some/key',
         error: { code: 'type_mismatch', message: 'Not a PDF.' },
+        scan: { result: 'infected', signature: 'Test.Sig' },
       });
       await store.createSession(session, [minimal, full]);
 
@@ -57,7 +58,8 @@ export function sessionStoreConformance(
       assert.deepEqual(await store.getFile(full.id), full);
 
       const stored = await store.getFile(minimal.id);
-      for (const key of ['lastModified', 'duplicateOf', 'contentHash', 'error', 'objectKey']) {
+      const optional = ['lastModified', 'duplicateOf', 'contentHash', 'error', 'objectKey', 'scan'];
+      for (const key of optional) {
         assert.equal(Object.hasOwn(stored ?? {}, key), false, `${key} should be absent`);
       }
       assert.equal(Object.hasOwn((await store.getSession(session.id)) ?? {}, 'cleanedAt'), false);
@@ -137,6 +139,7 @@ export function sessionStoreConformance(
           detectedType: 'image/png',
           fileType: 'png',
           objectKey: 'objects/x',
+          scan: { result: 'clean' },
         });
         assert.ok(updated);
         assert.deepEqual(updated, {
@@ -146,6 +149,7 @@ export function sessionStoreConformance(
           detectedType: 'image/png',
           fileType: 'png',
           objectKey: 'objects/x',
+          scan: { result: 'clean' },
           updatedAt: updated.updatedAt,
         });
         assert.deepEqual(await store.getFile(file.id), updated);

@@ -2,6 +2,7 @@ import type {
   FileError,
   FileStatus,
   FileTypeId,
+  ScanOutcome,
   UploadEvent,
   UploadMetadata,
 } from '@file-uploader/protocol';
@@ -46,6 +47,8 @@ export interface StoredFile {
   fileType?: FileTypeId;
   /** Key of the final object in the BlobStore. */
   objectKey?: string;
+  /** The virus scan's outcome. */
+  scan?: ScanOutcome;
   error?: FileError;
 }
 
@@ -53,7 +56,14 @@ export interface StoredFile {
 export type FilePatch = Partial<
   Pick<
     StoredFile,
-    'status' | 'contentHash' | 'detectedType' | 'fileType' | 'objectKey' | 'error' | 'duplicateOf'
+    | 'status'
+    | 'contentHash'
+    | 'detectedType'
+    | 'fileType'
+    | 'objectKey'
+    | 'error'
+    | 'duplicateOf'
+    | 'scan'
   >
 >;
 

@@ -6,6 +6,7 @@ import {
   type FileError,
   type FileStatus,
   type FileTypeId,
+  type ScanOutcome,
   type UploadEvent,
   type UploadMetadata,
 } from '@file-uploader/protocol';
@@ -89,6 +90,9 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_session ON events (session_id, seq);
   CREATE INDEX events_occurred_at ON events (occurred_at);
   `,
+  `
+  ALTER TABLE files ADD COLUMN scan TEXT CHECK (scan IS NULL OR json_valid(scan));
+  `,
 ];
 
 interface SessionRow {
@@ -121,6 +125,7 @@ interface FileRow {
   file_type: string | null;
   object_key: string | null;
   error: string | null;
+  scan: string | null;
 }
 
 /** Column of each patchable field; `satisfies` makes a new FilePatch field a compile error here. */
@@ -132,6 +137,7 @@ const PATCH_COLUMNS = {
   objectKey: 'object_key',
   error: 'error',
   duplicateOf: 'duplicate_of',
+  scan: 'scan',
 } as const satisfies { [K in keyof Required<FilePatch>]: keyof FileRow };
 
 type PatchKey = keyof typeof PATCH_COLUMNS;
@@ -373,10 +379,10 @@ function prepareStatements(db: Database.Database) {
     insertFile: db.prepare<[Params]>(
       `INSERT INTO files (id, session_id, position, user_id, name, size, client_type,
          claimed_type, last_modified, total_chunks, status, created_at, updated_at, duplicate_of,
-         content_hash, detected_type, file_type, object_key, error)
+         content_hash, detected_type, file_type, object_key, error, scan)
        VALUES (@id, @session_id, @position, @user_id, @name, @size, @client_type, @claimed_type,
          @last_modified, @total_chunks, @status, @created_at, @updated_at, @duplicate_of,
-         @content_hash, @detected_type, @file_type, @object_key, @error)`,
+         @content_hash, @detected_type, @file_type, @object_key, @error, @scan)`,
     ),
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
@@ -470,6 +476,7 @@ function fileParams(file: StoredFile, position: number): Params {
     file_type: file.fileType ?? null,
     object_key: file.objectKey ?? null,
     error: file.error === undefined ? null : JSON.stringify(file.error),
+    scan: file.scan === undefined ? null : JSON.stringify(file.scan),
   };
 }
 
@@ -508,5 +515,6 @@ function toFile(row: FileRow): StoredFile {
   if (row.file_type !== null) file.fileType = row.file_type as FileTypeId;
   if (row.object_key !== null) file.objectKey = row.object_key;
   if (row.error !== null) file.error = JSON.parse(row.error) as FileError;
+  if (row.scan !== null) file.scan = JSON.parse(row.scan) as ScanOutcome;
   return file;
 }
