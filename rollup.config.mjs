@@ -7,6 +7,7 @@ import { dts } from 'rollup-plugin-dts';
 const packages = [
   { dir: 'packages/protocol', entries: ['index'] },
   { dir: 'packages/sdk', entries: ['index', 'node'] },
+  { dir: 'packages/element', entries: ['index', 'define'] },
 ];
 
 /** Bare imports stay imports: a package's dependencies are installed beside it. */
@@ -60,4 +61,48 @@ function examplePage(dir) {
   };
 }
 
-export default [...packages.flatMap(browserPackage), examplePage('examples/vanilla')];
+/**
+ * Collapses the whitespace of lit `css` templates in `*.styles.ts` files: esbuild minifies the
+ * code around them but leaves template text as written. Only whitespace goes; descendant
+ * combinators (a space between two selectors) stay.
+ */
+function minifyLitCss() {
+  return {
+    name: 'minify-lit-css',
+    transform(code, id) {
+      if (!id.endsWith('.styles.ts')) return null;
+      return {
+        code: code.replace(/css`([^`]*)`/g, (_whole, text) => {
+          const compact = text
+            .replace(/\s+/g, ' ')
+            .replace(/\s*([{};,>])\s*/g, '$1')
+            .replace(/:\s+/g, ':')
+            .replace(/;}/g, '}')
+            .trim();
+          return `css\`${compact}\``;
+        }),
+        map: null,
+      };
+    },
+  };
+}
+
+/**
+ * `<file-uploader>` for one script tag: element, SDK, protocol and lit in one minified file.
+ * The `production` condition drops lit's dev mode.
+ */
+const standaloneElement = {
+  input: 'packages/element/src/define.ts',
+  output: { file: 'packages/element/dist/file-uploader.js', format: 'es', sourcemap: true },
+  plugins: [
+    nodeResolve({ exportConditions: ['source', 'production'], extensions: ['.ts', '.js'] }),
+    minifyLitCss(),
+    esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json', minify: true }),
+  ],
+};
+
+export default [
+  ...packages.flatMap(browserPackage),
+  standaloneElement,
+  examplePage('examples/vanilla'),
+];
