@@ -4,18 +4,9 @@ import { API_PREFIX, HEADERS, ROUTES, SERVICE_ROUTES } from '@file-uploader/prot
 import type { ServerDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
 import { verifyDownload } from '../services/signed-url.js';
+import { attachmentDisposition } from '../stores/attachment-disposition.js';
 
 /** `filename` for Content-Disposition: an ASCII fallback plus the UTF-8 name (RFC 6266). */
-function attachment(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  // RFC 8187 attr-chars exclude ' ( ) * which encodeURIComponent leaves alone.
-  const encoded = encodeURIComponent(name).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
 /** Liveness and readiness probes; mounted before rate limiting. */
 export function healthRouter(deps: ServerDeps, state: { ready: boolean }): Router {
   const router = new Router();
@@ -61,7 +52,7 @@ export function publicRouter(deps: ServerDeps): Router {
     }
     const stat = await blobs.statObject(file.objectKey);
     if (!stat) throw new HttpError('not_found', 'The file is no longer stored.');
-    ctx.set('Content-Disposition', attachment(file.name));
+    ctx.set('Content-Disposition', attachmentDisposition(file.name));
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Cache-Control', 'private, no-store');
     ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");

@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
 import { ObjectExistsError } from './blob-store.js';
+import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
   assertValidKey,
   createDecryptedReadStream,
@@ -32,45 +33,12 @@ export interface FsBlobStoreOptions {
   encryptionKey?: Buffer;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 const INDEX_NAME = /^\d+$/;
 /** Errors of link() that mean "this filesystem cannot hard-link", so copy instead. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function assertSegment(value: string, what: string): void {
-  if (typeof value !== 'string' || !SEGMENT.test(value)) {
-    throw new TypeError(`Unsafe ${what}: ${JSON.stringify(value)}`);
-  }
-}
-
-function assertChunkRef(ref: ChunkRef): void {
-  assertSegment(ref.sessionId, 'session id');
-  assertSegment(ref.fileId, 'file id');
-  if (!Number.isSafeInteger(ref.index) || ref.index < 0) {
-    throw new TypeError(`Invalid chunk index: ${ref.index}`);
-  }
-}
-
-/** The server sanitizes keys already; this is defence in depth against path traversal. */
-function assertObjectKey(key: string): void {
-  const unsafe =
-    typeof key !== 'string' ||
-    key === '' ||
-    key.includes('\0') ||
-    key.includes('\\') ||
-    key.split('/').some((part) => part === '' || part === '.' || part === '..');
-  if (unsafe) throw new TypeError(`Unsafe object key: ${JSON.stringify(key)}`);
-}
-
-function assertRange(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError(`Invalid byte range: ${start}-${end}`);
-  }
 }
 
 async function unlinkIfExists(path: string): Promise<void> {
