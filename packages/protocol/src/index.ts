@@ -52,6 +52,21 @@ export {
   toHex,
   concatBlockDigests,
 } from './content-hash.js';
+export { MAX_METADATA_TEXT, MetadataWarningCode } from './metadata.js';
+export type {
+  MetadataWarning,
+  GpsPosition,
+  ExifData,
+  ImageMetadata,
+  PdfMetadata,
+  DocumentProperties,
+  DocxMetadata,
+  XlsxMetadata,
+  DocMetadata,
+  XlsMetadata,
+  FileMetadata,
+  ExtractedMetadata,
+} from './metadata.js';
 export {
   EVENT_SCHEMA_VERSION,
   UploadEventType,
