@@ -69,6 +69,7 @@ export function createApp(deps: ServerDeps): AppHandle {
     locker: deps.locker,
     log,
     allowedTypes: config.allowedTypes,
+    keepGps: config.metadataKeepGps,
     ...(scans ? { scans } : {}),
   });
 
@@ -84,7 +85,12 @@ export function createApp(deps: ServerDeps): AppHandle {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"] },
+        directives: {
+          'script-src': ["'self'"],
+          'connect-src': ["'self'"],
+          // <file-uploader> shows image previews as blob: URLs.
+          'img-src': ["'self'", 'data:', 'blob:'],
+        },
       },
       crossOriginResourcePolicy: {
         policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin',

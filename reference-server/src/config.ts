@@ -57,6 +57,8 @@ export interface Config {
   };
   /** Events older than this are pruned from the outbox. */
   eventRetentionMs: number;
+  /** Report GPS positions found in images' EXIF (removed from metadata by default). */
+  metadataKeepGps: boolean;
 }
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -173,6 +175,7 @@ const EnvSchema = z.object({
   SCAN_DEADLINE: duration('SCAN_DEADLINE').default(30 * 60_000),
   SCAN_CONCURRENCY: int('SCAN_CONCURRENCY', 1, 64).default(2),
   EVENT_RETENTION: duration('EVENT_RETENTION').default(7 * 24 * 60 * 60_000),
+  METADATA_KEEP_GPS: bool.default(false),
 });
 
 /**
@@ -295,5 +298,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : {}),
     eventRetentionMs: e.EVENT_RETENTION,
+    metadataKeepGps: e.METADATA_KEEP_GPS,
   };
 }

@@ -1,4 +1,5 @@
 import type { FileTypeId } from './file-types.js';
+import type { ExtractedMetadata } from './metadata.js';
 import type { FileError, FileStatus } from './types.js';
 
 /** Version of the event schemas below; a breaking change to any of them makes a new version. */
@@ -43,6 +44,8 @@ export interface AssembledEventData extends FileEventData {
   contentHash: string;
   detectedType?: string;
   fileType?: FileTypeId;
+  /** What the server read from the file's content (pages, dimensions, document properties). */
+  contentMetadata?: ExtractedMetadata;
 }
 
 export interface ScannedEventData extends FileEventData {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from './errors.js';
 import type { ScanOutcome } from './events.js';
 import type { FileTypeId } from './file-types.js';
+import type { ExtractedMetadata } from './metadata.js';
 
 /** Lifecycle of one file on the server. */
 export const FileStatus = {
@@ -115,6 +116,9 @@ export interface FileStatusResponse {
   contentHash?: string;
   /** The virus scan's outcome, once it has one: `skipped` when the server has no scanner. */
   scan?: ScanOutcome;
+  /** What the server read from the content (see metadata.ts); set once the file is assembled. */
+  contentMetadata?: ExtractedMetadata;
+  /** The session's client metadata, when not empty. */
   metadata?: UploadMetadata;
   error?: FileError;
 }

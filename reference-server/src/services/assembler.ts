@@ -14,6 +14,7 @@ import type { FilePatch, SessionStore, StoredFile } from '../stores/session-stor
 import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
 import { fileEvent } from './file-events.js';
+import { extractMetadata } from '../metadata/extract-metadata.js';
 import { objectKey } from './object-key.js';
 import type { ScanRunner } from './scan-runner.js';
 import { sha256Of } from './sha256-of.js';
@@ -37,6 +38,8 @@ export class Assembler {
       locker: Locker;
       log: Logger;
       allowedTypes: readonly string[];
+      /** Report GPS positions found in images (they are left out by default). */
+      keepGps?: boolean;
       /** Scans assembled files; without it files are ready at once (`scan: skipped`). */
       scans?: ScanRunner;
     },
@@ -132,17 +135,18 @@ export class Assembler {
       );
     }
     log.info({ fileId: file.id, key, bytes: size }, 'file assembled');
+    // Bounded in bytes read, bytes inflated and time; hostile content ends partial, not here.
+    const contentMetadata = await extractMetadata(read, size, detected.fileType, {
+      keepGps: this.deps.keepGps ?? false,
+    });
+    const { bytesRead: _read, bytesInflated: _inflated, ...described } = contentMetadata;
+    const settled = { objectKey: key, contentHash, contentMetadata: described, ...found };
     const { scans } = this.deps;
     if (!scans) {
       const scan = { result: 'skipped' } as const;
-      return this.#finish(file, { status: 'ready', objectKey: key, contentHash, scan, ...found });
+      return this.#finish(file, { status: 'ready', scan, ...settled });
     }
-    const scanning = await this.#finish(file, {
-      status: 'scanning',
-      objectKey: key,
-      contentHash,
-      ...found,
-    });
+    const scanning = await this.#finish(file, { status: 'scanning', ...settled });
     if (scanning?.status === 'scanning') scans.enqueue(file.id);
     return scanning;
   }

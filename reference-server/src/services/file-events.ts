@@ -37,6 +37,7 @@ export function fileEvent(
     contentHash: file.contentHash ?? '',
     ...(file.detectedType ? { detectedType: file.detectedType } : {}),
     ...(file.fileType ? { fileType: file.fileType } : {}),
+    ...(file.contentMetadata ? { contentMetadata: file.contentMetadata } : {}),
   };
   switch (type) {
     case 'upload.assembled':

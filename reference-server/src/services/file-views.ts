@@ -86,6 +86,7 @@ export async function statusView(
     ...(file.fileType ? { fileType: file.fileType } : {}),
     ...(file.contentHash ? { contentHash: file.contentHash } : {}),
     ...(file.scan ? { scan: file.scan } : {}),
+    ...(file.contentMetadata ? { contentMetadata: file.contentMetadata } : {}),
     ...(Object.keys(session.metadata).length > 0 ? { metadata: session.metadata } : {}),
     ...(file.error ? { error: file.error } : {}),
   };

@@ -18,6 +18,7 @@ const PATCH_KEYS = [
   'error',
   'duplicateOf',
   'scan',
+  'contentMetadata',
 ] as const satisfies readonly (keyof FilePatch)[];
 
 /**

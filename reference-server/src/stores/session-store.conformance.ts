@@ -50,6 +50,11 @@ export function sessionStoreConformance(
         objectKey: 'objects/some/key',
         error: { code: 'type_mismatch', message: 'Not a PDF.' },
         scan: { result: 'infected', signature: 'Test.Sig' },
+        contentMetadata: {
+          metadata: { fileType: 'pdf', pages: 3, title: 'Q3' },
+          partial: true,
+          warnings: [{ code: 'limit', message: 'Read limit reached.' }],
+        },
       });
       await store.createSession(session, [minimal, full]);
 
@@ -58,7 +63,10 @@ export function sessionStoreConformance(
       assert.deepEqual(await store.getFile(full.id), full);
 
       const stored = await store.getFile(minimal.id);
-      const optional = ['lastModified', 'duplicateOf', 'contentHash', 'error', 'objectKey', 'scan'];
+      const optional = [
+        ...['lastModified', 'duplicateOf', 'contentHash', 'error', 'objectKey', 'scan'],
+        'contentMetadata',
+      ];
       for (const key of optional) {
         assert.equal(Object.hasOwn(stored ?? {}, key), false, `${key} should be absent`);
       }

@@ -2,6 +2,7 @@ import type {
   FileError,
   FileStatus,
   FileTypeId,
+  ExtractedMetadata,
   ScanOutcome,
   UploadEvent,
   UploadMetadata,
@@ -49,6 +50,8 @@ export interface StoredFile {
   objectKey?: string;
   /** The virus scan's outcome. */
   scan?: ScanOutcome;
+  /** Metadata read from the content at assembly. */
+  contentMetadata?: ExtractedMetadata;
   error?: FileError;
 }
 
@@ -64,6 +67,7 @@ export type FilePatch = Partial<
     | 'error'
     | 'duplicateOf'
     | 'scan'
+    | 'contentMetadata'
   >
 >;
 

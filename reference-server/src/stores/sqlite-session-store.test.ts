@@ -104,7 +104,7 @@ describe('SqliteSessionStore on a file', () => {
     await open().close();
     const db = new Database(path);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(db.pragma('user_version', { simple: true }), 5);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       db.pragma('user_version = 99');
     } finally {
@@ -117,7 +117,9 @@ describe('SqliteSessionStore on a file', () => {
     await open().close();
     const db = new Database(path);
     try {
-      db.exec('DROP TABLE chunk_digests; DROP TABLE events; ALTER TABLE files DROP COLUMN scan');
+      db.exec(
+        'DROP TABLE chunk_digests; DROP TABLE events; ALTER TABLE files DROP COLUMN scan; ALTER TABLE files DROP COLUMN content_metadata',
+      );
       db.pragma('user_version = 1');
     } finally {
       db.close();

@@ -5,6 +5,7 @@ import {
   FINAL_STATUSES,
   type FileError,
   type FileStatus,
+  type ExtractedMetadata,
   type FileTypeId,
   type ScanOutcome,
   type UploadEvent,
@@ -93,6 +94,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE files ADD COLUMN scan TEXT CHECK (scan IS NULL OR json_valid(scan));
   `,
+  `
+  ALTER TABLE files ADD COLUMN content_metadata TEXT
+    CHECK (content_metadata IS NULL OR json_valid(content_metadata));
+  `,
 ];
 
 interface SessionRow {
@@ -126,6 +131,7 @@ interface FileRow {
   object_key: string | null;
   error: string | null;
   scan: string | null;
+  content_metadata: string | null;
 }
 
 /** Column of each patchable field; `satisfies` makes a new FilePatch field a compile error here. */
@@ -138,6 +144,7 @@ const PATCH_COLUMNS = {
   error: 'error',
   duplicateOf: 'duplicate_of',
   scan: 'scan',
+  contentMetadata: 'content_metadata',
 } as const satisfies { [K in keyof Required<FilePatch>]: keyof FileRow };
 
 type PatchKey = keyof typeof PATCH_COLUMNS;
@@ -379,10 +386,10 @@ function prepareStatements(db: Database.Database) {
     insertFile: db.prepare<[Params]>(
       `INSERT INTO files (id, session_id, position, user_id, name, size, client_type,
          claimed_type, last_modified, total_chunks, status, created_at, updated_at, duplicate_of,
-         content_hash, detected_type, file_type, object_key, error, scan)
+         content_hash, detected_type, file_type, object_key, error, scan, content_metadata)
        VALUES (@id, @session_id, @position, @user_id, @name, @size, @client_type, @claimed_type,
          @last_modified, @total_chunks, @status, @created_at, @updated_at, @duplicate_of,
-         @content_hash, @detected_type, @file_type, @object_key, @error, @scan)`,
+         @content_hash, @detected_type, @file_type, @object_key, @error, @scan, @content_metadata)`,
     ),
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
@@ -477,6 +484,8 @@ function fileParams(file: StoredFile, position: number): Params {
     object_key: file.objectKey ?? null,
     error: file.error === undefined ? null : JSON.stringify(file.error),
     scan: file.scan === undefined ? null : JSON.stringify(file.scan),
+    content_metadata:
+      file.contentMetadata === undefined ? null : JSON.stringify(file.contentMetadata),
   };
 }
 
@@ -516,5 +525,8 @@ function toFile(row: FileRow): StoredFile {
   if (row.object_key !== null) file.objectKey = row.object_key;
   if (row.error !== null) file.error = JSON.parse(row.error) as FileError;
   if (row.scan !== null) file.scan = JSON.parse(row.scan) as ScanOutcome;
+  if (row.content_metadata !== null) {
+    file.contentMetadata = JSON.parse(row.content_metadata) as ExtractedMetadata;
+  }
   return file;
 }
