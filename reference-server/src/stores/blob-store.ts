@@ -78,4 +78,24 @@ export interface BlobStore {
   deleteObject(key: string): Promise<void>;
   /** Releases resources. */
   close(): Promise<void>;
+  /**
+   * Optional: a URL that downloads the object straight from storage as an attachment (GCS v4
+   * signed URLs), or undefined when it cannot. Without it the server serves downloads itself.
+   */
+  signedDownloadUrl?(key: string, options: SignedDownloadOptions): Promise<string | undefined>;
+  /**
+   * Optional: staging objects (chunks, temporaries) created before `cutoff`, for stores whose
+   * staging area may keep objects that no session record points at any more.
+   */
+  listStagingOlderThan?(cutoff: Date): Promise<{ sessionId: string; fileId: string }[]>;
+}
+
+/** What a direct download URL serves. */
+export interface SignedDownloadOptions {
+  /** The name the browser saves the file under (`Content-Disposition: attachment`). */
+  filename: string;
+  /** Lifetime of the URL in seconds. */
+  expiresInSeconds?: number;
+  /** `Content-Type` of the response; by default the object's own. */
+  contentType?: string;
 }

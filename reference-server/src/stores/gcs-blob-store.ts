@@ -16,7 +16,13 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Storage, type Bucket, type File, type StorageOptions } from '@google-cloud/storage';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
-import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
+import type {
+  BlobStore,
+  ByteRange,
+  ChunkRef,
+  SignedDownloadOptions,
+  StagedChunk,
+} from './blob-store.js';
 import { ObjectExistsError } from './blob-store.js';
 import { attachmentDisposition } from './attachment-disposition.js';
 import { crc32cFromBase64 } from './crc32c-combine.js';
@@ -48,15 +54,6 @@ export interface StagingObject {
   fileId: string;
   timeCreated: Date;
   size: number;
-}
-
-export interface SignedDownloadOptions {
-  /** The name the browser saves the file under (`Content-Disposition: attachment`). */
-  filename: string;
-  /** Lifetime of the URL. Default 300 (five minutes); at most 7 days. */
-  expiresInSeconds?: number;
-  /** `Content-Type` of the response; by default the object's own. */
-  contentType?: string;
 }
 
 const INDEX_WIDTH = 8;
@@ -298,12 +295,13 @@ export class GcsBlobStore implements BlobStore {
   /**
    * A V4 signed URL that downloads the object as an attachment named `filename`. GCS needs the
    * key of a customer-encrypted object in request headers, which a plain link cannot carry, so
-   * a store with `encryptionKey` refuses; use Cloud KMS keys for objects served by URL.
+   * a store with `encryptionKey` has none (undefined); use Cloud KMS keys for objects served by URL.
    */
-  async signedDownloadUrl(key: string, options: SignedDownloadOptions): Promise<string> {
-    if (this.#encryptionKey) {
-      throw new Error('Objects under a customer-supplied key cannot be served by signed URL.');
-    }
+  async signedDownloadUrl(
+    key: string,
+    options: SignedDownloadOptions,
+  ): Promise<string | undefined> {
+    if (this.#encryptionKey) return undefined;
     const seconds = options.expiresInSeconds ?? 300;
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 24 * 3600) {
       throw new RangeError(`expiresInSeconds must be 1..604800, got ${seconds}`);
