@@ -1,9 +1,4 @@
-import {
-  CONTENT_HASH_BLOCK_SIZE,
-  concatBlockDigests,
-  formatContentDigest,
-  toHex,
-} from '@file-uploader/protocol';
+import { CONTENT_HASH_BLOCK_SIZE, formatContentDigest, toHex } from '@file-uploader/protocol';
 import { UploadError } from './upload-error.js';
 
 /** SHA-256 with Web Crypto (browsers and Node 20+). */
@@ -28,21 +23,55 @@ export async function readSlice(blob: Blob, start: number, end: number): Promise
   }
 }
 
+/** A blob's content hash, and the block digests it was made of. */
+export interface BlockHashes {
+  /** The protocol's content hash: SHA-256 over the blocks' SHA-256s, lowercase hex. */
+  contentHash: string;
+  /** SHA-256 of each 4 MiB block, 32 bytes apiece, in order. */
+  blocks: Uint8Array;
+}
+
+/** Blocks hashed at once: Web Crypto hashes off the main thread, so a few overlap well. */
+export const HASH_CONCURRENCY = 3;
+
 /**
- * The protocol's content hash of a blob: SHA-256 over the SHA-256s of its 4 MiB blocks.
- * `onBytes` reports progress; `signal` stops between blocks.
+ * Hashes a blob's 4 MiB blocks, a few at once (never more than `concurrency` blocks in memory),
+ * and the content hash over them. `onBytes` reports bytes hashed; `signal` stops between blocks.
  */
-export async function contentHash(
+export async function hashBlocks(
   blob: Blob,
   signal: AbortSignal,
-  onBytes?: (hashed: number) => void,
-): Promise<string> {
-  const digests: Uint8Array[] = [];
-  for (let start = 0; start < blob.size; start += CONTENT_HASH_BLOCK_SIZE) {
-    signal.throwIfAborted();
-    const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
-    digests.push(await sha256(await readSlice(blob, start, end)));
-    onBytes?.(end);
-  }
-  return toHex(await sha256(concatBlockDigests(digests)));
+  opts: { concurrency?: number; onBytes?: (hashed: number) => void } = {},
+): Promise<BlockHashes> {
+  const count = Math.ceil(blob.size / CONTENT_HASH_BLOCK_SIZE);
+  const blocks = new Uint8Array(count * 32);
+  let next = 0;
+  let hashed = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      signal.throwIfAborted();
+      const index = next++;
+      const start = index * CONTENT_HASH_BLOCK_SIZE;
+      const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
+      blocks.set(await sha256(await readSlice(blob, start, end)), index * 32);
+      hashed += end - start;
+      opts.onBytes?.(hashed);
+    }
+  };
+  const workers = Math.min(Math.max(1, opts.concurrency ?? HASH_CONCURRENCY), count);
+  await Promise.all(
+    Array.from({ length: workers }, () =>
+      worker().catch((err: unknown) => {
+        failed = true; // The other workers stop at their next block.
+        throw err;
+      }),
+    ),
+  );
+  return { contentHash: toHex(await sha256(blocks)), blocks };
+}
+
+/** `Content-Digest` of block `index` from the digests `hashBlocks` kept. */
+export function blockDigest(blocks: Uint8Array, index: number): string {
+  return formatContentDigest(blocks.subarray(index * 32, index * 32 + 32));
 }

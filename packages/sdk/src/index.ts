@@ -12,5 +12,6 @@ export { MemoryResumeStore, fingerprint } from './resume-store.js';
 export type { ResumeRecord, ResumeStore } from './resume-store.js';
 export type { RetryOptions } from './retry.js';
 export type { TokenProvider } from './transport.js';
+export type { ChunkRequest, ChunkSender, RawResponse } from './chunk-sender.js';
 export { IndexedDbResumeStore, defaultResumeStore } from './indexeddb-resume-store.js';
 export type { IndexedDbResumeStoreOptions } from './indexeddb-resume-store.js';

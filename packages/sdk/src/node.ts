@@ -11,10 +11,34 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_TYPES, extensionOf } from '@file-uploader/protocol';
+import type { ChunkSender } from './chunk-sender.js';
+import { httpChunkSender } from './http-chunk-sender.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
 import type { UploadSource } from './upload.js';
+import {
+  createUploader as createBaseUploader,
+  type Uploader,
+  type UploaderOptions,
+} from './uploader.js';
 
 export * from './index.js';
+// Where the routes live, for commands that take a server's address.
+export { API_PREFIX, SERVICE_ROUTES } from '@file-uploader/protocol';
+export { httpChunkSender } from './http-chunk-sender.js';
+export type { HttpChunkSenderOptions } from './http-chunk-sender.js';
+
+let defaultSender: ChunkSender | undefined;
+
+/**
+ * Creates an uploader whose chunks go out on node:http(s) (keep-alive connections, upload
+ * progress, a stall timer that restarts whenever bytes move). Given its own `fetch` (and no
+ * `sendChunk`), the uploader sends chunks with that fetch instead.
+ */
+export function createUploader(options: UploaderOptions): Uploader {
+  if (options.sendChunk || options.fetch) return createBaseUploader(options);
+  defaultSender ??= httpChunkSender();
+  return createBaseUploader({ ...options, sendChunk: defaultSender });
+}
 
 /** MIME type of a file name from the protocol's known types; `application/octet-stream` else. */
 export function guessType(name: string): string {

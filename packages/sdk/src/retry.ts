@@ -54,7 +54,7 @@ function online(signal: AbortSignal): Promise<void> {
  */
 export function withRetry<T>(
   attempt: () => Promise<T>,
-  options: RetryOptions & { signal: AbortSignal; progressed?: () => boolean },
+  options: RetryOptions & { signal: AbortSignal; progressed?: (error: unknown) => boolean },
 ): Promise<T> {
   let waitedOffline = false;
   return pRetry(attempt, {
@@ -70,7 +70,7 @@ export function withRetry<T>(
       const wait = error instanceof UploadError ? error.retryAfterMs : undefined;
       if (wait !== undefined) await sleep(Math.min(wait, options.maxTimeoutMs * 4), options.signal);
     },
-    shouldConsumeRetry: () => !waitedOffline && !(options.progressed?.() ?? false),
+    shouldConsumeRetry: ({ error }) => !waitedOffline && !(options.progressed?.(error) ?? false),
     shouldRetry: ({ error }) => error instanceof UploadError && error.retryable,
   });
 }

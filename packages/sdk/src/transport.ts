@@ -5,7 +5,16 @@ import {
   type ChunkResponse,
   type RouteName,
 } from '@file-uploader/protocol';
-import { UploadError, errorFromResponse } from './upload-error.js';
+import {
+  abortedError,
+  networkError,
+  parseBody,
+  stalledError,
+  type ChunkRequest,
+  type ChunkSender,
+  type RawResponse,
+} from './chunk-sender.js';
+import { errorFromResponse } from './upload-error.js';
 
 /** Provides bearer tokens; `refresh` is true after the server refused the last one (401). */
 export type TokenProvider = (refresh: boolean) => string | Promise<string>;
@@ -17,6 +26,8 @@ export interface TransportOptions {
   /** A request that makes no progress for this long is aborted and counts as `stalled`. */
   stallTimeoutMs: number;
   fetch?: typeof fetch;
+  /** How chunks go out; default: XHR where it exists, else `fetch`. */
+  sendChunk?: ChunkSender;
 }
 
 /** One chunk on the wire. */
@@ -30,28 +41,8 @@ export interface ChunkSend {
   /** `Content-Digest` value, when digests are on. */
   digest?: string;
   signal: AbortSignal;
-  /** Bytes of this chunk the network has taken so far (browsers only; XHR upload progress). */
+  /** Bytes of this chunk the network has taken so far (XHR, or the Node sender). */
   onProgress?: (loaded: number) => void;
-}
-
-interface RawResponse {
-  status: number;
-  body: unknown;
-  retryAfter: string | null;
-}
-
-function aborted(signal: AbortSignal): UploadError {
-  return new UploadError('aborted', 'The upload was stopped.', false, undefined, {
-    cause: signal.reason,
-  });
-}
-
-function parse(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Speaks protocol v1 over HTTP: JSON routes with fetch, chunks with XHR where it exists. */
@@ -98,9 +89,18 @@ export class Transport {
         'Content-Type': 'application/octet-stream',
       };
       if (send.digest) headers[HEADERS.contentDigest] = send.digest;
+      const request: ChunkRequest = {
+        url: this.url('chunk'),
+        headers,
+        body: send.bytes,
+        signal: send.signal,
+        stallTimeoutMs: this.options.stallTimeoutMs,
+        ...(send.onProgress ? { onProgress: send.onProgress } : {}),
+      };
+      if (this.options.sendChunk) return this.options.sendChunk(request);
       return typeof XMLHttpRequest === 'function'
-        ? this.#xhr(this.url('chunk'), headers, send)
-        : this.#fetch(this.url('chunk'), {
+        ? sendWithXhr(request)
+        : this.#fetch(request.url, {
             method: 'POST',
             headers,
             body: send.bytes as Uint8Array<ArrayBuffer>,
@@ -135,66 +135,60 @@ export class Transport {
       // A body cut off (or stalled) on its way fails the request like a missing response does.
       text = await response.text();
     } catch (err) {
-      if (init.signal.aborted) throw aborted(init.signal);
-      if (stall.aborted) {
-        throw new UploadError('stalled', 'The request made no progress.', true, undefined, {
-          cause: err,
-        });
-      }
-      throw new UploadError('network', 'The network request failed.', true, undefined, {
-        cause: err,
-      });
+      if (init.signal.aborted) throw abortedError(init.signal);
+      if (stall.aborted) throw stalledError(err);
+      throw networkError(err);
     }
     return {
       status: response.status,
-      body: parse(text),
+      body: parseBody(text),
       retryAfter: response.headers.get(HEADERS.retryAfter),
     };
   }
+}
 
-  /** XHR, for upload progress and a stall timer that restarts whenever bytes move. */
-  #xhr(url: string, headers: Record<string, string>, send: ChunkSend): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = () => {
-        xhr.abort();
-        reject(new UploadError('stalled', 'The request made no progress.', true));
-      };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(stalled, this.options.stallTimeoutMs);
-      };
-      const onAbort = () => {
-        xhr.abort();
-        reject(aborted(send.signal));
-      };
-      const done = () => {
-        clearTimeout(timer);
-        send.signal.removeEventListener('abort', onAbort);
-      };
-      if (send.signal.aborted) return reject(aborted(send.signal));
-      send.signal.addEventListener('abort', onAbort, { once: true });
-      xhr.open('POST', url);
-      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-      xhr.upload.onprogress = (event) => {
-        arm();
-        send.onProgress?.(event.loaded);
-      };
-      xhr.onload = () => {
-        done();
-        resolve({
-          status: xhr.status,
-          body: parse(xhr.responseText),
-          retryAfter: xhr.getResponseHeader(HEADERS.retryAfter),
-        });
-      };
-      xhr.onerror = () => {
-        done();
-        reject(new UploadError('network', 'The network request failed.', true));
-      };
+/** XHR, for upload progress and a stall timer that restarts whenever bytes move. */
+function sendWithXhr(send: ChunkRequest): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = () => {
+      xhr.abort();
+      reject(stalledError());
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(stalled, send.stallTimeoutMs);
+    };
+    const onAbort = () => {
+      xhr.abort();
+      reject(abortedError(send.signal));
+    };
+    const done = () => {
+      clearTimeout(timer);
+      send.signal.removeEventListener('abort', onAbort);
+    };
+    if (send.signal.aborted) return reject(abortedError(send.signal));
+    send.signal.addEventListener('abort', onAbort, { once: true });
+    xhr.open('POST', send.url);
+    for (const [name, value] of Object.entries(send.headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => {
       arm();
-      xhr.send(send.bytes as Uint8Array<ArrayBuffer>);
-    });
-  }
+      send.onProgress?.(event.loaded);
+    };
+    xhr.onload = () => {
+      done();
+      resolve({
+        status: xhr.status,
+        body: parseBody(xhr.responseText),
+        retryAfter: xhr.getResponseHeader(HEADERS.retryAfter),
+      });
+    };
+    xhr.onerror = () => {
+      done();
+      reject(networkError());
+    };
+    arm();
+    xhr.send(send.body as Uint8Array<ArrayBuffer>);
+  });
 }

@@ -1,12 +1,13 @@
 import {
   chunkRange,
+  CONTENT_HASH_BLOCK_SIZE,
   FINAL_STATUSES,
   type ChunkResponse,
   type FileStatus,
   type FileStatusResponse,
   type UploadSession,
 } from '@file-uploader/protocol';
-import { chunkDigest, contentHash, readSlice } from './hashing.js';
+import { blockDigest, chunkDigest, hashBlocks, readSlice } from './hashing.js';
 import { SpeedMeter, type UploadProgress } from './progress.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -75,6 +76,8 @@ export class Upload {
   #state: UploadState = 'queued';
   #place?: ServerPlace;
   #contentHash?: string;
+  /** The 4 MiB blocks' digests from hashing: the chunks' own when chunks are 4 MiB. */
+  #blocks?: Uint8Array;
   #result?: FileStatusResponse;
   #error?: UploadError;
   #controller?: AbortController;
@@ -96,6 +99,7 @@ export class Upload {
     private readonly host: UploadHost,
     key: string,
     resumeFrom?: ResumeRecord,
+    blocks?: Uint8Array,
   ) {
     this.name = source.name;
     this.size = source.blob.size;
@@ -103,6 +107,7 @@ export class Upload {
     this.lastModified = source.lastModified;
     this.key = key;
     this.#arm();
+    this.#blocks = blocks;
     if (resumeFrom) {
       this.#contentHash = resumeFrom.contentHash;
       this.#place = {
@@ -246,10 +251,14 @@ export class Upload {
     try {
       if (!this.#contentHash || !this.#place) {
         this.#to('hashing');
-        this.#contentHash ??= await this.host.hashSlot(() =>
-          stale() ? Promise.resolve(undefined) : contentHash(this.source.blob, signal),
-        );
-        if (stale()) return;
+        if (!this.#contentHash) {
+          const hashes = await this.host.hashSlot(() =>
+            stale() ? Promise.resolve(undefined) : hashBlocks(this.source.blob, signal),
+          );
+          if (stale() || !hashes) return;
+          this.#contentHash = hashes.contentHash;
+          this.#blocks = hashes.blocks;
+        }
       }
       if (!this.#place) {
         this.#to('initiating');
@@ -322,13 +331,19 @@ export class Upload {
       queue.push(0);
     }
 
-    // The next chunk is read and hashed while the current ones are on the wire.
+    // Chunks of one hash block each already have their digests; others are hashed here, the
+    // next chunk read and hashed while the current ones are on the wire.
+    const blocks = this.#blocks;
+    const reuse =
+      place.chunkSize === CONTENT_HASH_BLOCK_SIZE && blocks?.length === place.totalChunks * 32;
+    const digestOf = (index: number, bytes: Uint8Array) =>
+      reuse ? blockDigest(blocks, index) : chunkDigest(bytes);
     const prepared = new Map<number, Promise<{ bytes: Uint8Array; digest?: string }>>();
     const prepare = (index: number) => {
       const { start, end } = chunkRange(index, this.size, place.chunkSize);
       return readSlice(this.source.blob, start, end + 1).then(async (bytes) => ({
         bytes,
-        ...(this.host.digests ? { digest: await chunkDigest(bytes) } : {}),
+        ...(this.host.digests ? { digest: await digestOf(index, bytes) } : {}),
       }));
     };
     const take = () => {
@@ -372,8 +387,11 @@ export class Upload {
           {
             ...this.host.retry,
             signal,
-            progressed: () => {
-              const had = progressed;
+            // Bytes that moved before the connection failed count as progress; an HTTP
+            // answer (a 503 after the whole body) does not, or such a server would be tried
+            // forever.
+            progressed: (error) => {
+              const had = progressed && !(error instanceof UploadError && error.status);
               progressed = false;
               this.#inFlight.delete(index);
               return had;

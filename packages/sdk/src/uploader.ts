@@ -1,9 +1,12 @@
 import type { InitiateResponse, UploadMetadata } from '@file-uploader/protocol';
-import { contentHash } from './hashing.js';
+import type { ChunkSender } from './chunk-sender.js';
+import { hashBlocks } from './hashing.js';
 import { defaultResumeStore } from './indexeddb-resume-store.js';
 import { fingerprint, type ResumeRecord, type ResumeStore } from './resume-store.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import { Transport, type TokenProvider } from './transport.js';
+import { Batch } from './batch.js';
+import { Slots } from './slots.js';
 import { Upload, type ServerPlace, type UploadHost, type UploadSource } from './upload.js';
 import { UploadError } from './upload-error.js';
 import { TERMINAL_STATES, type UploadState } from './upload-state.js';
@@ -29,7 +32,10 @@ export interface UploaderOptions {
   metadata?: UploadMetadata;
   /** Least time between two progress events of one upload (default 100 ms). */
   progressIntervalMs?: number;
+  /** The fetch for JSON routes, and for chunks where there is no XHR and no `sendChunk`. */
   fetch?: typeof fetch;
+  /** How chunk requests go out; default XHR in browsers, else `fetch`. */
+  sendChunk?: ChunkSender;
 }
 
 /** What `add` takes: a File or Blob (with a name), or a described source. */
@@ -60,63 +66,19 @@ function toSource(input: UploadInput): UploadSource {
   return input as UploadSource;
 }
 
-/** A limit on how many tasks run at once. */
-class Slots {
-  #free: number;
-  #waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
+/** Indexes of the files an initiate error names, when it names some but not all of them. */
+function refusedFiles(err: unknown, count: number): Set<number> | undefined {
+  if (!(err instanceof UploadError) || err.retryable) return undefined;
+  const files = (err.details as { files?: unknown } | undefined)?.files;
+  if (!Array.isArray(files)) return undefined;
+  const refused = new Set<number>();
+  for (const file of files) {
+    const index = (file as { index?: unknown } | null)?.index;
+    if (typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < count) {
+      refused.add(index);
     }
   }
-}
-
-/** Uploads added together are initiated together, in one session. */
-class Batch {
-  readonly members = new Set<Upload>();
-  readonly #waiting = new Map<
-    Upload,
-    { resolve: (p: ServerPlace) => void; reject: (e: unknown) => void }
-  >();
-
-  constructor(private readonly initiate: (uploads: Upload[]) => Promise<ServerPlace[]>) {}
-
-  join(upload: Upload): Promise<ServerPlace> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(upload, { resolve, reject });
-      this.#flush();
-    });
-  }
-
-  /** An upload that paused, failed or was cancelled before initiating no longer holds the rest up. */
-  leave(upload: Upload): void {
-    const waiting = this.#waiting.get(upload);
-    this.members.delete(upload);
-    this.#waiting.delete(upload);
-    // Its run loop is stopping: it must not wait here forever, holding its lock.
-    waiting?.reject(new UploadError('aborted', 'The upload left its batch.', false));
-    this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#waiting.size === 0 || [...this.members].some((m) => !this.#waiting.has(m))) return;
-    const entries = [...this.#waiting];
-    this.#waiting.clear();
-    for (const [upload] of entries) this.members.delete(upload);
-    this.initiate(entries.map(([upload]) => upload)).then(
-      (places) => entries.forEach(([, settle], i) => settle.resolve(places[i] as ServerPlace)),
-      (err: unknown) => entries.forEach(([, settle]) => settle.reject(err)),
-    );
-  }
+  return refused.size > 0 && refused.size < count ? refused : undefined;
 }
 
 /** Uploads files through protocol v1. Events: `state`, `progress`, `idle`. */
@@ -140,6 +102,7 @@ export class Uploader extends EventTarget {
       getToken: options.getToken,
       stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.sendChunk ? { sendChunk: options.sendChunk } : {}),
     });
     this.#store = options.resume === false ? undefined : (options.resume ?? defaultResumeStore());
     const files = Math.max(1, options.concurrency?.files ?? 3);
@@ -229,10 +192,9 @@ export class Uploader extends EventTarget {
       : undefined;
     const blob = file ?? kept;
     if (!blob) throw new UploadError('file_changed', 'Pick the file again to resume it.', false);
-    if (
-      blob.size !== record.size ||
-      (await contentHash(blob, new AbortController().signal)) !== record.contentHash
-    ) {
+    const hashes =
+      blob.size === record.size ? await hashBlocks(blob, new AbortController().signal) : undefined;
+    if (hashes?.contentHash !== record.contentHash) {
       throw new UploadError('file_changed', 'This is not the file that was being uploaded.', false);
     }
     const source: UploadSource = {
@@ -241,7 +203,7 @@ export class Uploader extends EventTarget {
       type: record.type,
       ...(record.lastModified !== undefined ? { lastModified: record.lastModified } : {}),
     };
-    const upload = new Upload(source, this.#host, record.key, record);
+    const upload = new Upload(source, this.#host, record.key, record, hashes.blocks);
     this.#uploads.push(upload);
     upload.start();
     return upload;
@@ -269,31 +231,50 @@ export class Uploader extends EventTarget {
         signal.removeEventListener('abort', leave);
       }
     }
-    return (await this.#initiateBatch([upload], signal))[0] as ServerPlace;
+    const [result] = await this.#initiateBatch([upload], signal);
+    if (result instanceof UploadError) throw result;
+    return result as ServerPlace;
   }
 
+  /**
+   * One initiate for `uploads`. When the server refuses some files by name (a type not allowed,
+   * an empty or too large file: `details.files[].index`), those get the error and the others are
+   * initiated again without them, so one bad file does not sink its batch.
+   */
   async #initiateBatch(
     uploads: Upload[],
     signal = new AbortController().signal,
-  ): Promise<ServerPlace[]> {
+  ): Promise<Array<ServerPlace | UploadError>> {
     const transport = this.#transport;
-    const response = await withRetry(
-      () =>
-        transport.json<InitiateResponse>('POST', transport.url('initiate'), {
-          body: {
-            files: uploads.map((u) => ({
-              name: u.name,
-              size: u.size,
-              type: u.type,
-              ...(u.lastModified !== undefined ? { lastModified: u.lastModified } : {}),
-              ...(u.contentHash ? { contentHash: u.contentHash } : {}),
-            })),
-            ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
-          },
-          signal,
-        }),
-      { ...this.#host.retry, signal },
-    );
+    let response: InitiateResponse;
+    try {
+      response = await withRetry(
+        () =>
+          transport.json<InitiateResponse>('POST', transport.url('initiate'), {
+            body: {
+              files: uploads.map((u) => ({
+                name: u.name,
+                size: u.size,
+                type: u.type,
+                ...(u.lastModified !== undefined ? { lastModified: u.lastModified } : {}),
+                ...(u.contentHash ? { contentHash: u.contentHash } : {}),
+              })),
+              ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
+            },
+            signal,
+          }),
+        { ...this.#host.retry, signal },
+      );
+    } catch (err) {
+      const refused = refusedFiles(err, uploads.length);
+      if (!refused) throw err;
+      const others = uploads.filter((_, i) => !refused.has(i));
+      const results = await this.#initiateBatch(others, signal);
+      let next = 0;
+      return uploads.map((_, i) =>
+        refused.has(i) ? (err as UploadError) : (results[next++] as ServerPlace | UploadError),
+      );
+    }
     return response.files.map((file) => ({
       sessionId: response.sessionId,
       fileId: file.fileId,

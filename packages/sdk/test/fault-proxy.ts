@@ -27,6 +27,13 @@ export type Fault =
   | { type: 'truncate-response' }
   /** Read the body and never answer, until the client gives up. */
   | { type: 'stall' }
+  /**
+   * Forward `afterBytes` of the body, then stop reading it for `holdMs`; after that, read and
+   * discard the rest (a socket that is not read cannot tell that its client left) and never answer.
+   */
+  | { type: 'stall-mid-body'; afterBytes: number; holdMs: number }
+  /** Forward it, reading the body at most `bytesPerTick` every `tickMs` (its first `untilBytes`). */
+  | { type: 'throttle'; bytesPerTick: number; tickMs: number; untilBytes?: number }
   /** Forward it after `ms`. */
   | { type: 'delay'; ms: number };
 
@@ -48,6 +55,17 @@ export const faults = {
   }),
   truncateResponse: { type: 'truncate-response' } as Fault,
   stall: { type: 'stall' } as Fault,
+  stallMidBody: (afterBytes: number, holdMs: number): Fault => ({
+    type: 'stall-mid-body',
+    afterBytes,
+    holdMs,
+  }),
+  throttle: (bytesPerTick: number, tickMs: number, untilBytes?: number): Fault => ({
+    type: 'throttle',
+    bytesPerTick,
+    tickMs,
+    ...(untilBytes !== undefined ? { untilBytes } : {}),
+  }),
   delay: (ms: number): Fault => ({ type: 'delay', ms }),
 };
 
@@ -116,7 +134,9 @@ export class ProxyStats {
 
   /** Requests that got an injected fault (anything but forward and delay). */
   get faults(): number {
-    return this.records.filter((r) => r.fault !== 'forward' && r.fault !== 'delay').length;
+    return this.records.filter(
+      (r) => r.fault !== 'forward' && r.fault !== 'delay' && r.fault !== 'throttle',
+    ).length;
   }
 
   count(filter: (r: RequestRecord) => boolean = () => true): number {
@@ -370,21 +390,56 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       settle(record, 'dropped');
     };
 
+    // Reading stops while the server is not taking more, while a throttle waits for its next
+    // tick, and for `holdMs` once a `stall-mid-body` has forwarded its share.
+    const stallAt = fault.type === 'stall-mid-body' ? fault.afterBytes : Infinity;
+    let stalledBody = false;
+    let waitingDrain = false;
+    let waitingTick = false;
+    let tickBytes = 0;
+    const flow = () => {
+      if (!stalledBody && !waitingDrain && !waitingTick) req.resume();
+    };
+
     req.on('data', (part: Buffer) => {
-      if (dropped) return;
-      const room = dropAt - record.bytesForwarded;
+      if (dropped || stalledBody) return;
+      const room = Math.min(dropAt, stallAt) - record.bytesForwarded;
       const piece = room < part.length ? part.subarray(0, Math.max(0, room)) : part;
       if (piece.length > 0) {
         record.bytesForwarded += piece.length;
         if (!upstreamReq.write(piece)) {
+          waitingDrain = true;
           req.pause();
-          upstreamReq.once('drain', () => req.resume());
+          upstreamReq.once('drain', () => {
+            waitingDrain = false;
+            flow();
+          });
         }
       }
-      if (record.bytesForwarded >= dropAt) drop();
+      if (record.bytesForwarded >= dropAt) return drop();
+      if (record.bytesForwarded >= stallAt && fault.type === 'stall-mid-body') {
+        stalledBody = true;
+        req.pause();
+        upstreamReq.destroy(); // The server sees the request cut short; the client sees nothing.
+        setTimeout(() => req.resume(), fault.holdMs);
+        return;
+      }
+      if (
+        fault.type === 'throttle' &&
+        record.bytesIn < (fault.untilBytes ?? Infinity) &&
+        (tickBytes += part.length) >= fault.bytesPerTick
+      ) {
+        waitingTick = true;
+        req.pause();
+        setTimeout(() => {
+          tickBytes = 0;
+          waitingTick = false;
+          flow();
+        }, fault.tickMs);
+      }
     });
     onEnd(req, () => {
-      if (!dropped) upstreamReq.end();
+      if (!dropped && !stalledBody) upstreamReq.end();
     });
     if (dropAt <= 0) drop();
     else req.resume();
@@ -393,6 +448,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     // (its answer is read and dropped); one cut short is cut short upstream too.
     whenClientGone(() => {
       if (dropped || record.settledAt !== undefined) return;
+      if (stalledBody) return settle(record, 'stalled');
       if (!req.complete) {
         upstreamReq.destroy();
         settle(record, 'client-gone');
@@ -405,7 +461,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     });
 
     upstreamReq.on('error', () => {
-      if (dropped || record.settledAt !== undefined) return;
+      if (dropped || stalledBody || record.settledAt !== undefined) return;
       req.resume(); // Drain what is left of the body.
       if (res.headersSent || res.destroyed) {
         res.destroy();

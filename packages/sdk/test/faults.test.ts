@@ -180,6 +180,29 @@ describe('SDK under injected faults', () => {
     assert.equal(stored.size, 12);
   });
 
+  it('fails after the retries when the server keeps answering 503 to a chunk it read in full', async () => {
+    // The body goes up in full each time (progress on the wire), yet an answer is an answer:
+    // every attempt spends a retry.
+    proxy.setPolicy((r) =>
+      r.route === 'chunk' && r.start === 0
+        ? faults.status(503, { code: 'unavailable' })
+        : undefined,
+    );
+    const up = uploader('always-503', {
+      retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 20 },
+      concurrency: { chunks: 1 },
+    });
+    const upload = up.add(pdfSource(sample(2 * CHUNK), 'always-503.pdf'));
+    await assert.rejects(upload.done, { code: 'unavailable', status: 503 });
+    assert.equal(upload.state, 'failed');
+    assert.equal(proxy.stats.chunkRequests().get(0), 4, 'one attempt and three retries');
+    const held = proxy.stats.records.filter((r) => r.route === 'chunk' && r.start === 0);
+    assert.ok(
+      held.every((r) => r.bytesIn === CHUNK),
+      'each attempt sent the whole body',
+    );
+  });
+
   it('after a 401 asks getToken(true) and goes on', async () => {
     const calls: boolean[] = [];
     proxy.setPolicy((r) => (r.seq === 1 ? faults.status(401) : undefined));
@@ -271,6 +294,12 @@ describe('SDK under injected faults', () => {
         [2 * CHUNK, 2],
         [3 * CHUNK, 1],
       ],
+      // What each chunk request met, should a timing ever add one.
+      JSON.stringify(
+        proxy.stats.records
+          .filter((r) => r.route === 'chunk')
+          .map((r) => [r.start, r.attempt, r.fault, r.outcome, r.status, r.upstreamStatus]),
+      ),
     );
   });
 });

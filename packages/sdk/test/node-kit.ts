@@ -1,6 +1,6 @@
 /** Shared pieces of the SDK's Node tests against the real server behind the fault proxy. */
 import { API_PREFIX } from '@file-uploader/protocol';
-import { createUploader, type Uploader, type UploaderOptions } from '@file-uploader/sdk';
+import { createUploader, type Uploader, type UploaderOptions } from '@file-uploader/sdk/node';
 import { pdf, randomBytes } from '../../../reference-server/test/fixtures.js';
 import type { TestServer } from '../../../reference-server/test/harness.js';
 import type { FaultProxy } from './fault-proxy.js';
@@ -19,7 +19,7 @@ export function sample(size: number): Buffer {
   return Buffer.concat([head, randomBytes(size - head.length)]);
 }
 
-/** An uploader for `user` that talks to the server through the proxy. */
+/** An uploader for `user` that talks to the server through the proxy (chunks on node:http). */
 export function proxiedUploader(
   proxy: FaultProxy,
   server: TestServer,

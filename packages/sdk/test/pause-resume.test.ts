@@ -191,7 +191,13 @@ describe('pause and resume', () => {
       console.log(`the server failed a DELETE:\n${errors.join('\n')}`);
     }
     assert.ok(removed.length >= 1);
-    assert.equal(removed.at(-1)?.status, 204, `DELETE answered ${removed.map((r) => r.status)}`);
+    // The last answer is 204, or 404 when a failed one had already removed the file.
+    const answers = removed.map((r) => r.status);
+    assert.ok(
+      answers.at(-1) === 204 ||
+        (answers.at(-1) === 404 && answers.slice(0, -1).some((s) => s !== 204)),
+      `DELETE answered ${answers}`,
+    );
     await proxy.idle();
     const status = await api(server, await server.token('canceller')).status(upload.fileId ?? '');
     assert.equal(status.status, 404);
