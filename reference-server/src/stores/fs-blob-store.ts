@@ -34,6 +34,11 @@ export interface FsBlobStoreOptions {
 }
 
 const INDEX_NAME = /^\d+$/;
+/**
+ * A chunk committed while its folder is being removed makes rmdir fail with ENOTEMPTY; rm then
+ * tries again, so a delete racing an upload still removes everything.
+ */
+const REMOVE_TREE = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
 /** Errors of link() that mean "this filesystem cannot hard-link", so copy instead. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
@@ -225,13 +230,13 @@ export class FsBlobStore implements BlobStore {
   async deleteChunks(sessionId: string, fileId: string): Promise<void> {
     assertSegment(sessionId, 'session id');
     assertSegment(fileId, 'file id');
-    await rm(this.#chunkDir(sessionId, fileId), { recursive: true, force: true });
+    await rm(this.#chunkDir(sessionId, fileId), REMOVE_TREE);
     await this.#removeStaged(this.#chunkTempPrefix(sessionId, fileId));
   }
 
   async deleteSessionChunks(sessionId: string): Promise<void> {
     assertSegment(sessionId, 'session id');
-    await rm(join(this.#root, 'chunks', sessionId), { recursive: true, force: true });
+    await rm(join(this.#root, 'chunks', sessionId), REMOVE_TREE);
     await this.#removeStaged(this.#chunkTempPrefix(sessionId));
   }
 
