@@ -31,6 +31,8 @@ export interface Config {
   allowedTypes: FileTypeId[];
   sessionTtlMs: number;
   sessionStore: 'embedded' | 'memory';
+  /** Where bytes live: under DATA_DIR (default) or in a Google Cloud Storage bucket. */
+  storage: { kind: 'disk' } | GcsStorageConfig;
   encryptionKey?: Buffer;
   downloadSecret: Uint8Array;
   downloadTtlSeconds: number;
@@ -59,6 +61,19 @@ export interface Config {
   eventRetentionMs: number;
   /** Report GPS positions found in images' EXIF (removed from metadata by default). */
   metadataKeepGps: boolean;
+}
+
+/** `STORAGE=gcs`: a bucket and how to reach it. */
+export interface GcsStorageConfig {
+  kind: 'gcs';
+  bucket: string;
+  projectId?: string;
+  /** The JSON API's origin, e.g. an emulator's; Google's by default. */
+  apiEndpoint?: string;
+  /** Service-account key file; else Application Default Credentials. */
+  keyFile?: string;
+  /** Cloud KMS key for every object written. */
+  kmsKeyName?: string;
 }
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -158,6 +173,15 @@ const EnvSchema = z.object({
   SESSION_TTL: duration('SESSION_TTL').default(SESSION_TTL_MS),
   SESSION_STORE: z.enum(['embedded', 'memory']).default('embedded'),
   ENCRYPTION_KEY: base64Key('ENCRYPTION_KEY').optional(),
+  STORAGE: z.enum(['disk', 'gcs']).default('disk'),
+  GCS_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'GCS_BUCKET must be a bucket name')
+    .optional(),
+  GCS_PROJECT_ID: z.string().min(1).optional(),
+  GCS_API_ENDPOINT: z.url('GCS_API_ENDPOINT must be an absolute URL').optional(),
+  GCS_KEY_FILE: z.string().min(1).optional(),
+  GCS_KMS_KEY_NAME: z.string().min(1).optional(),
   DOWNLOAD_SECRET: z.string().min(32, 'DOWNLOAD_SECRET must be at least 32 characters').optional(),
   DOWNLOAD_URL_TTL: duration('DOWNLOAD_URL_TTL').default(300_000),
   CORS_ORIGINS: z.string().default(''),
@@ -242,6 +266,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
+  if (e.STORAGE === 'gcs' && !e.GCS_BUCKET) problems.push('STORAGE=gcs needs GCS_BUCKET');
+  if (e.STORAGE !== 'gcs' && (e.GCS_BUCKET || e.GCS_KMS_KEY_NAME)) {
+    problems.push('GCS_* settings apply only with STORAGE=gcs');
+  }
+  if (e.GCS_KMS_KEY_NAME && e.ENCRYPTION_KEY) {
+    problems.push('Set GCS_KMS_KEY_NAME or ENCRYPTION_KEY (a customer-supplied key), not both');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encoder = new TextEncoder();
@@ -271,6 +302,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL,
     sessionStore: e.SESSION_STORE,
     encryptionKey: e.ENCRYPTION_KEY,
+    storage:
+      e.STORAGE === 'gcs' && e.GCS_BUCKET
+        ? {
+            kind: 'gcs',
+            bucket: e.GCS_BUCKET,
+            ...(e.GCS_PROJECT_ID ? { projectId: e.GCS_PROJECT_ID } : {}),
+            ...(e.GCS_API_ENDPOINT ? { apiEndpoint: e.GCS_API_ENDPOINT.replace(/\/+$/, '') } : {}),
+            ...(e.GCS_KEY_FILE ? { keyFile: path.resolve(e.GCS_KEY_FILE) } : {}),
+            ...(e.GCS_KMS_KEY_NAME ? { kmsKeyName: e.GCS_KMS_KEY_NAME } : {}),
+          }
+        : { kind: 'disk' },
     downloadSecret: e.DOWNLOAD_SECRET ? encoder.encode(e.DOWNLOAD_SECRET) : randomBytes(32),
     downloadTtlSeconds: Math.max(1, Math.round(e.DOWNLOAD_URL_TTL / 1000)),
     corsOrigins,

@@ -10,7 +10,7 @@ import { createLogger } from './request-context.js';
 import { createTokenVerifier } from './middleware/auth.js';
 import { memoryRateLimiters } from './middleware/rate-limit.js';
 import { Cleaner } from './services/cleaner.js';
-import { FsBlobStore } from './stores/fs-blob-store.js';
+import { createBlobStore } from './stores/create-blob-store.js';
 import { MemoryLocker } from './stores/memory-locker.js';
 import { MemorySessionStore } from './stores/memory-session-store.js';
 import { SqliteSessionStore } from './stores/sqlite-session-store.js';
@@ -25,13 +25,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The embedded backends: local disk and an SQLite session store (or memory). */
+/** The embedded backends: an SQLite session store (or memory), bytes on disk (or in GCS). */
 export async function embeddedDeps(config: Config, log: Logger): Promise<ServerDeps> {
   await mkdir(config.dataDir, { recursive: true });
-  const blobs = await FsBlobStore.open({
-    root: path.join(config.dataDir, 'blobs'),
-    encryptionKey: config.encryptionKey,
-  });
+  const blobs = await createBlobStore(config);
   const sessions =
     config.sessionStore === 'memory'
       ? new MemorySessionStore()
@@ -63,6 +60,7 @@ export async function startServer(
     log,
     intervalMs: config.cleanupIntervalMs,
     eventRetentionMs: config.eventRetentionMs,
+    sessionTtlMs: config.sessionTtlMs,
   });
 
   const server = createServer(app.callback());

@@ -97,6 +97,20 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler, streams: Event
         `The file is ${file.status}; only ready files can be downloaded.`,
       );
     }
+    const direct = await blobs.signedDownloadUrl?.(file.objectKey, {
+      filename: file.name,
+      expiresInSeconds: config.downloadTtlSeconds,
+      ...(file.detectedType ? { contentType: file.detectedType } : {}),
+    });
+    if (direct) {
+      // Straight from storage (GCS v4 signed URL): the bytes never pass through this server.
+      const body: DownloadResponse = {
+        url: direct,
+        expiresAt: new Date(Date.now() + config.downloadTtlSeconds * 1000).toISOString(),
+      };
+      ctx.body = body;
+      return;
+    }
     const expires = Math.floor(Date.now() / 1000) + config.downloadTtlSeconds;
     const query = signDownload(config.downloadSecret, {
       fileId: file.id,

@@ -24,6 +24,8 @@ export class Cleaner {
       intervalMs: number;
       /** Events older than this are pruned. */
       eventRetentionMs: number;
+      /** Staging objects older than this belong to expired sessions. */
+      sessionTtlMs: number;
     },
   ) {}
 
@@ -48,6 +50,22 @@ export class Cleaner {
         });
     }, delay);
     this.#timer.unref();
+  }
+
+  /**
+   * Stores with a staging area (GCS) may keep objects no record points at: a crash between
+   * staging and commit, or a delete racing an upload. Anything there older than a session can
+   * live belongs to an expired session and goes.
+   */
+  async #sweepStaging(now: number): Promise<void> {
+    const { blobs, log } = this.deps;
+    if (!blobs.listStagingOlderThan) return;
+    const stale = await blobs.listStagingOlderThan(new Date(now - this.deps.sessionTtlMs));
+    const files = new Map(stale.map((item) => [`${item.sessionId}/${item.fileId}`, item]));
+    for (const { sessionId, fileId } of files.values()) {
+      await blobs.deleteChunks(sessionId, fileId);
+    }
+    if (files.size > 0) log.info({ files: files.size }, 'stale staging objects removed');
   }
 
   /** One pass; returns how many sessions were cleaned. */
@@ -85,6 +103,7 @@ export class Cleaner {
       }
     }
     if (cleaned > 0) log.info({ sessions: cleaned }, 'expired sessions cleaned');
+    await this.#sweepStaging(now);
     return cleaned;
   }
 }

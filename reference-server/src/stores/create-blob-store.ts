@@ -1,0 +1,26 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { BlobStore } from './blob-store.js';
+import { FsBlobStore } from './fs-blob-store.js';
+import { GcsBlobStore } from './gcs-blob-store.js';
+
+/** The configured BlobStore: a GCS bucket with `STORAGE=gcs`, else the disk under DATA_DIR. */
+export async function createBlobStore(
+  config: Pick<Config, 'storage' | 'dataDir' | 'encryptionKey'>,
+): Promise<BlobStore> {
+  const { storage, encryptionKey } = config;
+  if (storage.kind === 'gcs') {
+    return new GcsBlobStore({
+      bucket: storage.bucket,
+      storage: {
+        ...(storage.projectId ? { projectId: storage.projectId } : {}),
+        ...(storage.apiEndpoint ? { apiEndpoint: storage.apiEndpoint } : {}),
+        ...(storage.keyFile ? { keyFilename: storage.keyFile } : {}),
+      },
+      ...(storage.kmsKeyName ? { kmsKeyName: storage.kmsKeyName } : {}),
+      // ENCRYPTION_KEY becomes a customer-supplied key: GCS encrypts with it and keeps none.
+      ...(encryptionKey ? { encryptionKey } : {}),
+    });
+  }
+  return FsBlobStore.open({ root: path.join(config.dataDir, 'blobs'), encryptionKey });
+}
