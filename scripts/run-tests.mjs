@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const folders = process.argv.slice(2);
-const roots = folders.length > 0 ? folders : ['packages', 'reference-server', 'test'];
+const roots = folders.length > 0 ? folders : ['packages', 'reference-server', 'test', 'bench'];
 
 async function find(dir) {
   let entries;

@@ -1,0 +1,78 @@
+import { CONFIRM_DELETE, HEADERS, routePath } from '@file-uploader/protocol';
+import { createUploader, fileFromPath, type UploaderOptions } from '@file-uploader/sdk/node';
+import type { ReferenceServer } from '../src/servers.js';
+
+export interface SdkUploadResult {
+  sessionId: string;
+  fileId: string;
+  /** Time spent in each state until `ready` (`hashing`: the content hash, before initiate). */
+  stateMs: Record<string, number>;
+}
+
+/**
+ * Our Node SDK with its defaults (chunks of the server's size, 3 in flight, digests on), uploading
+ * one file as `user`. Resolves once the server reports the file ready.
+ */
+export async function sdkUpload(
+  server: ReferenceServer,
+  file: string,
+  user: string,
+  options: Partial<UploaderOptions> = {},
+): Promise<SdkUploadResult> {
+  const token = server.token(user);
+  const uploader = createUploader({ endpoint: server.endpoint, getToken: () => token, ...options });
+  const stateMs: Record<string, number> = {};
+  let since = performance.now();
+  uploader.addEventListener('state', (event) => {
+    const now = performance.now();
+    const previous = event.previous ?? 'queued';
+    stateMs[previous] = (stateMs[previous] ?? 0) + (now - since);
+    since = now;
+  });
+  const upload = uploader.add(await fileFromPath(file, { name: 'payload.pdf' }));
+  await upload.done;
+  if (!upload.sessionId || !upload.fileId) throw new Error('a ready upload without ids');
+  return { sessionId: upload.sessionId, fileId: upload.fileId, stateMs };
+}
+
+/** Deletes a stored file through the API, so runs do not fill the disk. */
+export async function deleteStored(
+  server: ReferenceServer,
+  user: string,
+  fileId: string,
+): Promise<void> {
+  const res = await fetch(server.url + routePath('remove', { fileId }), {
+    method: 'DELETE',
+    headers: {
+      [HEADERS.authorization]: `Bearer ${server.token(user)}`,
+      [HEADERS.confirm]: CONFIRM_DELETE,
+    },
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`DELETE ${fileId}: ${res.status}`);
+}
+
+/** Time the SDK spends hashing `file` (its content hash) before it initiates; then cancels. */
+export async function sdkHashing(
+  server: ReferenceServer,
+  file: string,
+  user: string,
+): Promise<number> {
+  const token = server.token(user);
+  const uploader = createUploader({
+    endpoint: server.endpoint,
+    getToken: () => token,
+    resume: false,
+  });
+  const hashed = new Promise<number>((resolve) => {
+    let from = 0;
+    uploader.addEventListener('state', (event) => {
+      if (event.upload.state === 'hashing') from = performance.now();
+      else if (event.previous === 'hashing') resolve(performance.now() - from);
+    });
+  });
+  const upload = uploader.add(await fileFromPath(file, { name: 'payload.pdf' }));
+  const ms = await hashed;
+  await upload.cancel();
+  return ms;
+}

@@ -1,0 +1,152 @@
+/**
+ * Scenario 4: Chromium uploading one file through our code to the reference server, against one
+ * `fetch` PUT of the same Blob to the bare server. Both servers are cross-origin to the page.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { alternate, type Contender } from '../src/alternate.js';
+import { startBrowser, type BenchBrowser } from '../src/browser.js';
+import type { BenchContext } from '../src/context.js';
+import { MiB, verifyStored } from '../src/data.js';
+import { removeScratch, scratchDir, type ServerProcess } from '../src/processes.js';
+import { times, type ScenarioResult } from '../src/results.js';
+import {
+  startBare,
+  startReference,
+  storedObjectPath,
+  type ReferenceServer,
+} from '../src/servers.js';
+import { median, mibPerSecond, pairedRatio, range } from '../src/stats.js';
+import { deleteStored } from '../clients/sdk-client.js';
+import { phaseNote } from '../src/phases.js';
+
+const MB = 1_000_000;
+
+export async function browser(ctx: BenchContext): Promise<ScenarioResult> {
+  const startedAt = new Date();
+  const size = ctx.sizes.browserBytes;
+  const dir = await scratchDir('browser');
+  const servers: ServerProcess[] = [];
+  let chromium: BenchBrowser | undefined;
+  try {
+    chromium = await startBrowser();
+    const page = chromium;
+    const bareDir = path.join(dir, 'bare');
+    await mkdir(bareDir);
+    const bare = await startBare({ programs: ctx.programs, dir: bareDir });
+    servers.push(bare);
+    const ours: ReferenceServer = await startReference({
+      programs: ctx.programs,
+      dataDir: path.join(dir, 'reference'),
+      maxFileBytes: size,
+      env: { CORS_ORIGINS: page.origin },
+    });
+    servers.push(ours);
+    const sha = await page.call('makePayload', size);
+
+    let n = 0;
+    const phases: Array<Record<string, number>> = [];
+    const baseline: Contender = {
+      name: 'one fetch PUT of the Blob → bare server (the limit)',
+      async run() {
+        const name = `run-${++n}.pdf`;
+        const { ms } = await page.call('fetchPut', `${bare.url}/files/${name}`);
+        await verifyStored('fetch PUT', path.join(bareDir, name), sha);
+        await rm(path.join(bareDir, name));
+        return { ms, bytes: size };
+      },
+    };
+    const sdk: Contender = {
+      name: 'ours: SDK in the page (defaults, digests on) → reference server',
+      async run() {
+        const user = `browser-${++n}`;
+        const { ms, stateMs, sessionId, fileId } = await page.call(
+          'sdkUpload',
+          ours.endpoint,
+          ours.token(user),
+          true,
+        );
+        await verifyStored(
+          'SDK in Chromium',
+          await storedObjectPath(ours.dataDir, user, sessionId, fileId),
+          sha,
+        );
+        await deleteStored(ours, user, fileId);
+        phases.push(stateMs);
+        return { ms, bytes: size };
+      },
+    };
+    const xhrChunks: Contender = {
+      name: 'naive page client: 4 MiB XHR PUTs of Blob slices, in order → bare server',
+      async run() {
+        const name = `run-${++n}.pdf`;
+        const { ms } = await page.call('xhrChunks', `${bare.url}/files/${name}`, 4 * MiB, false);
+        await verifyStored('XHR chunks', path.join(bareDir, name), sha);
+        await rm(path.join(bareDir, name));
+        return { ms, bytes: size };
+      },
+    };
+    // The element row goes here: a Contender calling a page function that hands the payload to
+    // <file-uploader> (bench/browser/page.ts), checked and cleaned up like the SDK row.
+    const runs = await alternate(baseline, [xhrChunks, sdk], {
+      rounds: ctx.rounds,
+      warmup: ctx.warmup,
+      onRun: (name, s) => ctx.log(`  ${name}: ${mibPerSecond(s.bytes, s.ms).toFixed(0)} MiB/s`),
+    });
+
+    const speed = (s: { bytes: number; ms: number }) => mibPerSecond(s.bytes, s.ms);
+    const base = runs.pairs.flatMap((p) => p.baselineRuns).map(speed);
+    const rows = [[runs.baseline.name, median(base).toFixed(0), spread(base), times(1)]];
+    let sdkRatio = 0;
+    for (const pair of runs.pairs) {
+      const values = pair.runs.map(speed);
+      const ratio = pairedRatio(values, pair.baselineRuns.map(speed));
+      if (pair.candidate === sdk) sdkRatio = ratio;
+      rows.push([pair.candidate.name, median(values).toFixed(0), spread(values), times(ratio)]);
+    }
+    rows.push(['ours: <file-uploader> element → reference server', '—', '—', 'not measured yet']);
+    return {
+      id: 'browser',
+      title: `4. Browser: Chromium ${page.version}, ${(size / MB).toFixed(0)} MB`,
+      method: [
+        `Debian's Chromium (headless, the project's flags) driven by playwright-core. The page,`,
+        `served from its own origin, holds one ${(size / MB).toFixed(0)} MB Blob of random bytes`,
+        '(PDF header) and uploads it: with one `fetch` PUT to the bare server (the baseline), with',
+        'a naive loop of 4 MiB XHR PUTs of Blob slices to the bare server (what chunking alone',
+        'costs in this browser), and with our SDK (defaults, digests on) to the reference server.',
+        `Times are taken in the page, until the SDK's \`done\` resolves (file ready) or the last`,
+        'response. Every stored file is checked by its SHA-256. The element row is added once the',
+        'element can be driven from the page; until then the SDK row is what the element runs.',
+      ].join(' '),
+      columns: ['page → server', 'median MiB/s', 'range MiB/s', 'throughput vs fetch PUT'],
+      rows,
+      budgets: [
+        {
+          name: 'browser upload through the element vs one fetch PUT',
+          target: '≥ 0.60×',
+          actual: 'element not measured yet',
+        },
+        {
+          name: 'browser upload through the SDK (what the element runs) vs one fetch PUT',
+          target: '≥ 0.60×',
+          actual: times(sdkRatio),
+          pass: sdkRatio >= 0.6,
+        },
+      ],
+      notes: [phaseNote('the SDK in Chromium', phases)],
+      settings: { size: `${(size / MB).toFixed(0)} MB`, rounds: ctx.rounds, warmup: ctx.warmup },
+      command: '',
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    };
+  } finally {
+    await chromium?.close();
+    await Promise.all(servers.map((s) => s.stop()));
+    await removeScratch(dir);
+  }
+}
+
+function spread(values: number[]): string {
+  const { min, max } = range(values);
+  return `${min.toFixed(0)}–${max.toFixed(0)}`;
+}
