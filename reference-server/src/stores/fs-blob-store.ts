@@ -12,9 +12,20 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
 import { ObjectExistsError } from './blob-store.js';
@@ -34,6 +45,39 @@ export interface FsBlobStoreOptions {
 }
 
 const INDEX_NAME = /^\d+$/;
+/** Network bodies arrive in 64 KiB pieces; writing 1 MiB at a time takes 16 times fewer calls. */
+const WRITE_SIZE = 1024 * 1024;
+
+/** Joins small pieces into pieces of at least `size` bytes (the last may be shorter). */
+class Coalescer extends Transform {
+  #pieces: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(private readonly size: number) {
+    super();
+  }
+
+  override _transform(piece: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#pieces.push(piece);
+    this.#bytes += piece.length;
+    if (this.#bytes >= this.size) this.#flushPieces();
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#flushPieces();
+    done();
+  }
+
+  #flushPieces(): void {
+    if (this.#bytes === 0) return;
+    this.push(
+      this.#pieces.length === 1 ? this.#pieces[0] : Buffer.concat(this.#pieces, this.#bytes),
+    );
+    this.#pieces = [];
+    this.#bytes = 0;
+  }
+}
 /**
  * A chunk committed while its folder is being removed makes rmdir fail with ENOTEMPTY; rm then
  * tries again, so a delete racing an upload still removes everything.
@@ -159,7 +203,8 @@ export class FsBlobStore implements BlobStore {
     const sink = createWriteStream(path, { flags: 'wx' });
     try {
       if (this.#key) await pipeline(source, count, createEncryptStream(this.#key), sink);
-      else await pipeline(source, count, sink);
+      // Plaintext on disk: the file's own byte count, without a generator step per piece.
+      else await pipeline(source, new Coalescer(WRITE_SIZE), sink);
     } catch (error) {
       await closed(sink);
       await unlinkIfExists(path);
@@ -167,7 +212,7 @@ export class FsBlobStore implements BlobStore {
     }
     // pipeline already waits for 'close' on fs streams; this makes "closed before link()" explicit.
     await closed(sink);
-    return size;
+    return this.#key ? size : sink.bytesWritten;
   }
 
   #readFile(path: string, range?: ByteRange): Readable {
@@ -277,14 +322,52 @@ export class FsBlobStore implements BlobStore {
     assertSegment(sessionId, 'session id');
     assertSegment(fileId, 'file id');
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`Invalid count: ${count}`);
-    const chunks = async function* (store: FsBlobStore): AsyncGenerator<Buffer> {
-      for (let index = 0; index < count; index++) {
-        for await (const part of store.readChunk({ sessionId, fileId, index })) {
-          yield part as Buffer;
+    if (this.#key) {
+      // Encrypted chunks are decrypted and the object encrypted anew (one nonce stream each).
+      const chunks = async function* (store: FsBlobStore): AsyncGenerator<Buffer> {
+        for (let index = 0; index < count; index++) {
+          for await (const part of store.readChunk({ sessionId, fileId, index })) {
+            yield part as Buffer;
+          }
         }
+      };
+      return this.writeObject(key, Readable.from(chunks(this)));
+    }
+    const final = this.#objectPath(key);
+    if (count === 1) {
+      // A file of one chunk becomes its object by a second name for the same bytes.
+      const chunk = this.#chunkPath({ sessionId, fileId, index: 0 });
+      const { size } = await stat(chunk);
+      const linked = await linkNoClobber(chunk, final).catch((error: unknown) => {
+        if (NO_HARD_LINKS.has(errorCode(error) ?? '')) return 'unsupported' as const;
+        throw error;
+      });
+      if (linked === 'exists') throw new ObjectExistsError(key);
+      if (linked === 'created') return { size };
+    }
+    // Plain chunks are copied whole, one read and one write each: no stream machinery per piece.
+    await this.#ensureDirs();
+    const tmp = this.#tempPath('object.');
+    const out = await open(tmp, 'wx');
+    let size = 0;
+    try {
+      for (let index = 0; index < count; index++) {
+        const bytes = await readFile(this.#chunkPath({ sessionId, fileId, index }));
+        await out.write(bytes);
+        size += bytes.length;
       }
-    };
-    return this.writeObject(key, Readable.from(chunks(this)));
+    } catch (error) {
+      await out.close();
+      await unlinkIfExists(tmp);
+      throw error;
+    }
+    await out.close();
+    try {
+      if ((await linkNoClobber(tmp, final)) === 'exists') throw new ObjectExistsError(key);
+    } finally {
+      await unlinkIfExists(tmp);
+    }
+    return { size };
   }
 
   async copyObject(sourceKey: string, targetKey: string): Promise<void> {
