@@ -9,6 +9,7 @@ export default tseslint.config(
       '**/dist/**',
       'data/**',
       'examples/*/public/mockServiceWorker.js',
+      'examples/vanilla/file-uploader.js', // built by rollup
     ],
   },
   js.configs.recommended,

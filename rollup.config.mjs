@@ -49,18 +49,6 @@ function browserPackage({ dir, entries }) {
   ];
 }
 
-/** Example pages: one bundle each, with their dependencies inside. */
-function examplePage(dir) {
-  return {
-    input: `${dir}/src/main.ts`,
-    output: { file: `${dir}/dist/main.js`, format: 'es', sourcemap: true },
-    plugins: [
-      nodeResolve({ exportConditions: ['source', 'production'], extensions: ['.ts', '.js'] }),
-      esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json', minify: true }),
-    ],
-  };
-}
-
 /**
  * Collapses the whitespace of lit `css` templates in `*.styles.ts` files: esbuild minifies the
  * code around them but leaves template text as written. Only whitespace goes; descendant
@@ -89,11 +77,15 @@ function minifyLitCss() {
 
 /**
  * `<file-uploader>` for one script tag: element, SDK, protocol and lit in one minified file.
- * The `production` condition drops lit's dev mode.
+ * The `production` condition drops lit's dev mode. A copy goes beside the vanilla example, which
+ * the demo server (`npm start`) serves as `/file-uploader.js`.
  */
 const standaloneElement = {
   input: 'packages/element/src/define.ts',
-  output: { file: 'packages/element/dist/file-uploader.js', format: 'es', sourcemap: true },
+  output: [
+    { file: 'packages/element/dist/file-uploader.js', format: 'es', sourcemap: true },
+    { file: 'examples/vanilla/file-uploader.js', format: 'es', sourcemap: true },
+  ],
   plugins: [
     nodeResolve({ exportConditions: ['source', 'production'], extensions: ['.ts', '.js'] }),
     minifyLitCss(),
@@ -101,8 +93,4 @@ const standaloneElement = {
   ],
 };
 
-export default [
-  ...packages.flatMap(browserPackage),
-  standaloneElement,
-  examplePage('examples/vanilla'),
-];
+export default [...packages.flatMap(browserPackage), standaloneElement];

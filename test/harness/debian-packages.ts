@@ -48,7 +48,8 @@ async function install(files: readonly string[], packages: readonly string[]): P
     console.error(`# installing Debian packages ${packages.join(', ')}…`);
     const wait = ['-o', 'DPkg::Lock::Timeout=600'];
     await run('apt-get', [...wait, 'update']);
-    await run('apt-get', [...wait, 'install', '-y', '--no-install-recommends', ...packages]);
+    // With recommended packages: Chromium needs its fonts to render pages as users see them.
+    await run('apt-get', [...wait, 'install', '-y', ...packages]);
     const missing = files.filter((file) => !existsSync(file));
     if (missing.length > 0) {
       throw new Error(

@@ -27,8 +27,8 @@ export type { ApiResponse, StartOptions, TestServer } from '../../reference-serv
 
 /** The example page served by `npm start`. */
 export const VANILLA_DIR = path.join(REPO_ROOT, 'examples', 'vanilla');
-/** Its bundle, built by `rollup -c`. */
-export const VANILLA_BUNDLE = path.join(VANILLA_DIR, 'dist', 'main.js');
+/** The element's one-file bundle the page loads as `/file-uploader.js`, copied there by `rollup -c`. */
+export const VANILLA_BUNDLE = path.join(VANILLA_DIR, 'file-uploader.js');
 /** The user the dev token (`GET /dev/token`) is for. */
 export const DEV_USER = 'demo-user';
 
