@@ -61,6 +61,17 @@ export interface Config {
   eventRetentionMs: number;
   /** Report GPS positions found in images' EXIF (removed from metadata by default). */
   metadataKeepGps: boolean;
+  /**
+   * Shared state in Redis (sessions, files, events, locks, rate limits), so several instances
+   * can serve the same uploads; unset: the embedded store of `sessionStore`.
+   */
+  redis?: {
+    url: string;
+    /** Prepended to every key. */
+    keyPrefix: string;
+    /** Bound on one Redis call; past it the request answers 503. */
+    commandTimeoutMs: number;
+  };
 }
 
 /** `STORAGE=gcs`: a bucket and how to reach it. */
@@ -200,6 +211,15 @@ const EnvSchema = z.object({
   SCAN_CONCURRENCY: int('SCAN_CONCURRENCY', 1, 64).default(2),
   EVENT_RETENTION: duration('EVENT_RETENTION').default(7 * 24 * 60 * 60_000),
   METADATA_KEEP_GPS: bool.default(false),
+  REDIS_URL: z
+    .url('REDIS_URL must be a URL such as redis://host:6379')
+    .refine((v) => /^rediss?:\/\//i.test(v), 'REDIS_URL must start with redis:// or rediss://')
+    .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.{}-]{1,64}$/, 'REDIS_KEY_PREFIX: 1-64 of A-Z a-z 0-9 : _ . - { }')
+    .default('fu:'),
+  REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT').default(5_000),
 });
 
 /**
@@ -265,6 +285,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'CLAMD_STREAM_MAX_LENGTH is below MAX_FILE_BYTES: allowed files could never be scanned',
       );
     }
+  }
+  if (e.REDIS_URL && 'SESSION_STORE' in present) {
+    problems.push('SESSION_STORE does not apply when REDIS_URL is set (Redis is the store)');
   }
   if (e.STORAGE === 'gcs' && !e.GCS_BUCKET) problems.push('STORAGE=gcs needs GCS_BUCKET');
   if (e.STORAGE !== 'gcs' && (e.GCS_BUCKET || e.GCS_KMS_KEY_NAME)) {
@@ -341,5 +364,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : {}),
     eventRetentionMs: e.EVENT_RETENTION,
     metadataKeepGps: e.METADATA_KEEP_GPS,
+    ...(e.REDIS_URL
+      ? {
+          redis: {
+            url: e.REDIS_URL,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+            commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT,
+          },
+        }
+      : {}),
   };
 }

@@ -18,4 +18,9 @@ export interface ServerDeps {
   verifyToken: TokenVerifier;
   /** Overrides the scanner built from `config.scan` (tests). */
   scanner?: Scanner;
+  /**
+   * Closes what the parts share (e.g. the Redis connection of the session store, the locker and
+   * the rate limiters); called last at shutdown, after the stores are closed.
+   */
+  closeShared?: () => Promise<void>;
 }

@@ -50,7 +50,13 @@ export async function startServer(
   options: { log?: Logger; deps?: ServerDeps } = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  const deps = options.deps ?? (await embeddedDeps(config, log));
+  const { redis } = config;
+  // Loaded only when used: the Redis client library adds to every embedded start otherwise.
+  const deps =
+    options.deps ??
+    (redis
+      ? await (await import('./redis-deps.js')).redisDeps({ ...config, redis }, log)
+      : await embeddedDeps(config, log));
   const { app, assembler, state, streams, scans } = createApp(deps);
   const cleaner = new Cleaner({
     sessions: deps.sessions,
@@ -99,6 +105,7 @@ export async function startServer(
       await scans?.stop(); // unfinished scans resume at the next start
       await deps.sessions.close();
       await deps.blobs.close();
+      await deps.closeShared?.();
       log.info('stopped');
     })());
   return { server, url, deps, close };

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { ErrorBody } from '@file-uploader/protocol';
 import { HttpError } from '../http-error.js';
+import { StoreUnavailableError } from '../stores/store-unavailable-error.js';
 
 /** koa-body and other libraries throw http-errors style objects with a status. */
 function fromLibrary(err: unknown): HttpError | undefined {
@@ -18,6 +19,14 @@ function fromLibrary(err: unknown): HttpError | undefined {
   return new HttpError('validation_failed', message);
 }
 
+/** A backing store that cannot serve right now: 503, and when to try again. */
+function fromStore(err: StoreUnavailableError): HttpError {
+  return new HttpError('unavailable', err.message, undefined, {
+    cause: err,
+    retryAfter: err.retryAfterSeconds,
+  });
+}
+
 /**
  * Mounted first: turns anything thrown into the protocol's error body, and reports unexpected
  * errors through `app.emit('error')` for logging, as koa does.
@@ -28,9 +37,12 @@ export function errorHandler(): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError('not_found');
     } catch (err) {
-      const known = err instanceof HttpError ? err : fromLibrary(err);
+      const unavailable = err instanceof StoreUnavailableError;
+      const known =
+        err instanceof HttpError ? err : unavailable ? fromStore(err) : fromLibrary(err);
       const error = known ?? new HttpError('internal', undefined, undefined, { cause: err });
-      if (!known) ctx.app.emit('error', err, ctx);
+      // Outages are logged too: they are the server's problem, not the client's.
+      if (!known || unavailable) ctx.app.emit('error', err, ctx);
       ctx.status = error.status;
       if (error.retryAfter !== undefined) ctx.set('Retry-After', String(error.retryAfter));
       const body: ErrorBody = { error: { code: error.code, message: error.message } };

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { API_PREFIX, HEADERS, ROUTES, SERVICE_ROUTES } from '@file-uploader/protocol';
 import type { ServerDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
+import { StoreUnavailableError } from '../stores/store-unavailable-error.js';
 import { verifyDownload } from '../services/signed-url.js';
 import { attachmentDisposition } from '../stores/attachment-disposition.js';
 
@@ -21,6 +22,7 @@ export function healthRouter(deps: ServerDeps, state: { ready: boolean }): Route
     } catch (err) {
       throw new HttpError('unavailable', 'The session store does not answer.', undefined, {
         cause: err,
+        ...(err instanceof StoreUnavailableError ? { retryAfter: err.retryAfterSeconds } : {}),
       });
     }
     ctx.body = { status: 'ready' };
