@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import { UploadError } from './upload-error.js';
 
 export interface RetryOptions {
@@ -10,7 +9,8 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 8, minTimeoutMs: 500, maxTimeoutMs: 30_000 };
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`; rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -48,29 +48,34 @@ function online(signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Runs `attempt` with exponential backoff and jitter. Retries only UploadErrors marked
- * retryable; honours Retry-After; while the browser is offline it waits for `online` without
- * spending attempts; and an attempt after progress (see `progressed`) spends none either.
+ * Runs `attempt` with exponential backoff and jitter (the delay before retry n is
+ * `minTimeoutMs * 2^n`, times a random factor in [1, 2), at most `maxTimeoutMs`). Retries only
+ * UploadErrors marked retryable; honours Retry-After; while the browser is offline it waits for
+ * `online` without spending attempts; and an attempt after progress (see `progressed`) spends
+ * none either, and goes again at once. (The policy of p-retry, in a fraction of its bytes.)
  */
-export function withRetry<T>(
+export async function withRetry<T>(
   attempt: () => Promise<T>,
   options: RetryOptions & { signal: AbortSignal; progressed?: (error: unknown) => boolean },
 ): Promise<T> {
-  let waitedOffline = false;
-  return pRetry(attempt, {
-    retries: options.retries,
-    minTimeout: options.minTimeoutMs,
-    maxTimeout: options.maxTimeoutMs,
-    factor: 2,
-    randomize: true,
-    signal: options.signal,
-    onFailedAttempt: async ({ error }) => {
-      waitedOffline = offline();
-      if (waitedOffline) await online(options.signal);
+  const { signal } = options;
+  for (let spent = 0; ;) {
+    signal.throwIfAborted();
+    try {
+      return await attempt();
+    } catch (error) {
+      const waitedOffline = offline();
+      if (waitedOffline) await online(signal);
       const wait = error instanceof UploadError ? error.retryAfterMs : undefined;
-      if (wait !== undefined) await sleep(Math.min(wait, options.maxTimeoutMs * 4), options.signal);
-    },
-    shouldConsumeRetry: ({ error }) => !waitedOffline && !(options.progressed?.(error) ?? false),
-    shouldRetry: ({ error }) => error instanceof UploadError && error.retryable,
-  });
+      if (wait !== undefined) await sleep(Math.min(wait, options.maxTimeoutMs * 4), signal);
+      const spend = !waitedOffline && !(options.progressed?.(error) ?? false);
+      if (spent >= options.retries || !(error instanceof UploadError && error.retryable)) {
+        throw error;
+      }
+      if (spend) {
+        const delay = (1 + Math.random()) * options.minTimeoutMs * 2 ** spent++;
+        await sleep(Math.min(delay, options.maxTimeoutMs), signal);
+      }
+    }
+  }
 }

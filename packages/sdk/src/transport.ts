@@ -78,6 +78,37 @@ export class Transport {
     return response.body as T;
   }
 
+  /**
+   * Opens a `text/event-stream` GET; resolves with its body once the headers are in. Error
+   * answers fail as on the JSON routes; a 2xx that is no event stream counts as a 404.
+   */
+  async events(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.#authorized(async (token) => {
+      let res: Response;
+      try {
+        res = await (this.options.fetch ?? globalThis.fetch)(url, {
+          headers: { ...headers, [HEADERS.authorization]: `Bearer ${token}` },
+          signal,
+        });
+      } catch (err) {
+        throw signal.aborted ? abortedError(signal) : networkError(err);
+      }
+      const stream = res.ok && res.headers.get('Content-Type')?.startsWith('text/event-stream');
+      if (!stream) await res.body?.cancel().catch(() => undefined);
+      return {
+        // A 200 of another kind (an HTML fallback page) is as good as no such route.
+        status: res.ok && !stream ? 404 : res.status,
+        body: res.body,
+        retryAfter: res.headers.get(HEADERS.retryAfter),
+      };
+    });
+    return response.body as ReadableStream<Uint8Array>;
+  }
+
   /** Sends one chunk; resolves with the server's confirmation. */
   async chunk(send: ChunkSend): Promise<ChunkResponse> {
     const response = await this.#authorized((token) => {

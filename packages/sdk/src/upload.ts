@@ -8,12 +8,18 @@ import {
   type UploadSession,
 } from '@file-uploader/protocol';
 import { blockDigest, chunkDigest, hashBlocks, readSlice } from './hashing.js';
+import type { OutcomeFollower } from './outcome-follower.js';
 import { SpeedMeter, type UploadProgress } from './progress.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { Transport } from './transport.js';
 import { UploadError } from './upload-error.js';
-import { assertTransition, TERMINAL_STATES, type UploadState } from './upload-state.js';
+import {
+  assertTransition,
+  canTransition,
+  TERMINAL_STATES,
+  type UploadState,
+} from './upload-state.js';
 
 /** A file to upload, with what the server is told about it. */
 export interface UploadSource {
@@ -52,16 +58,11 @@ export interface UploadHost {
   hashSlot<T>(run: () => Promise<T>): Promise<T>;
   /** Runs `run` in one of the uploader's sending slots (files uploading at once). */
   sendSlot<T>(run: () => Promise<T>): Promise<T>;
+  /** Follows files after their last chunk to their outcome (event stream, else polling). */
+  outcomes: OutcomeFollower;
   stateChanged(upload: Upload, previous: UploadState): void;
   progressed(upload: Upload): void;
 }
-
-const SERVER_STATES: Partial<Record<FileStatus, UploadState>> = {
-  assembling: 'assembling',
-  scanning: 'scanning',
-  ready: 'ready',
-  rejected: 'rejected',
-};
 
 /** One file's upload: a state machine driven by its own run loop. */
 export class Upload {
@@ -264,7 +265,7 @@ export class Upload {
         this.#to('initiating');
         this.#place = await this.host.initiate(this, signal);
         if (stale()) return;
-        if (this.#place.status === 'ready') return await this.#finish(id, signal);
+        if (this.#place.status === 'ready') return await this.#finish(id, 'ready', signal);
         await this.#remember(signal);
       }
       // Hashing and initiating hold no sending slot, so a batch larger than the slots still
@@ -275,7 +276,7 @@ export class Upload {
         return this.#transfer(id, signal);
       });
       if (stale()) return;
-      if (last) await this.#finish(id, signal);
+      if (last) await this.#finish(id, last.status, signal);
     } catch (err) {
       if (stale()) return;
       this.#stop(); // The other chunk workers of this run stop too: a failed upload sends nothing.
@@ -429,12 +430,7 @@ export class Upload {
     signal: AbortSignal,
   ): Promise<ChunkResponse> {
     if (!(err instanceof UploadError) || err.code !== 'conflict') throw err;
-    const { transport } = this.host;
-    const status = await transport
-      .json<FileStatusResponse>('GET', transport.url('status', { fileId: place.fileId }), {
-        signal,
-      })
-      .catch(() => undefined);
+    const status = await this.host.outcomes.status(place.fileId, signal).catch(() => undefined);
     if (!status || !FINAL_STATUSES.includes(status.status)) throw err;
     return {
       fileId: place.fileId,
@@ -451,44 +447,40 @@ export class Upload {
     this.#confirmedBytes += end - start + 1;
   }
 
-  /** Follows the file through assembly (and scanning) to its outcome. */
-  async #finish(id: number, signal: AbortSignal): Promise<void> {
-    const { transport } = this.host;
+  /** Follows the file through assembly and scanning to its outcome; `status` is the last known. */
+  async #finish(id: number, status: FileStatus, signal: AbortSignal): Promise<void> {
     const place = this.#place as ServerPlace;
-    for (let wait = 250; ; wait = Math.min(wait * 1.5, 5000)) {
-      const status = await withRetry(
-        () =>
-          transport.json<FileStatusResponse>(
-            'GET',
-            transport.url('status', { fileId: place.fileId }),
-            { signal },
-          ),
-        { ...this.host.retry, signal },
-      );
-      if (id !== this.#run) return;
-      const next = SERVER_STATES[status.status];
-      if (next && next !== this.#state) this.#to(next);
-      if (status.status === 'ready') {
-        this.#confirmedBytes = this.size;
-        this.#result = status;
-        await this.#forget();
-        this.#emitProgress(true);
-        this.#settle.resolve(status);
-        return;
-      }
-      if (status.status === 'rejected' || status.status === 'failed') {
-        this.#result = status;
-        await this.#forget();
-        const code = status.error?.code ?? 'internal';
-        this.#fail(
-          new UploadError(code, status.error?.message ?? `The file was ${status.status}.`, false),
-          status.status === 'rejected' ? 'rejected' : 'failed',
-        );
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      if (id !== this.#run) return;
+    const result = await this.host.outcomes.follow(
+      place.sessionId,
+      place.fileId,
+      status,
+      // `assembling` and `scanning` are states of both; a status that is no later state is kept out.
+      (now) => {
+        const next = now as UploadState;
+        if (id === this.#run && canTransition(this.#state, next)) this.#to(next);
+      },
+      signal,
+    );
+    if (id !== this.#run) return;
+    this.#result = result;
+    await this.#forget();
+    if (id !== this.#run) return; // cancelled meanwhile
+    if (result.status === 'ready') {
+      this.#to('ready');
+      this.#confirmedBytes = this.size;
+      this.#emitProgress(true);
+      this.#settle.resolve(result);
+      return;
     }
+    const { error } = result;
+    this.#fail(
+      new UploadError(
+        error?.code ?? 'internal',
+        error?.message ?? `The file was ${result.status}.`,
+        false,
+      ),
+      result.status === 'rejected' ? 'rejected' : 'failed',
+    );
   }
 
   #fail(error: UploadError, state: 'failed' | 'rejected' | 'cancelled'): void {

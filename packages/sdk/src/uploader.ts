@@ -2,6 +2,7 @@ import type { InitiateResponse, UploadMetadata } from '@file-uploader/protocol';
 import type { ChunkSender } from './chunk-sender.js';
 import { hashBlocks } from './hashing.js';
 import { defaultResumeStore } from './indexeddb-resume-store.js';
+import { OutcomeFollower } from './outcome-follower.js';
 import { fingerprint, type ResumeRecord, type ResumeStore } from './resume-store.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import { Transport, type TokenProvider } from './transport.js';
@@ -32,6 +33,11 @@ export interface UploaderOptions {
   metadata?: UploadMetadata;
   /** Least time between two progress events of one upload (default 100 ms). */
   progressIntervalMs?: number;
+  /**
+   * Follow files after their last chunk through the session's event stream (default true);
+   * `false` polls `GET /status/:fileId` instead.
+   */
+  events?: boolean;
   /** The fetch for JSON routes, and for chunks where there is no XHR and no `sendChunk`. */
   fetch?: typeof fetch;
   /** How chunk requests go out; default XHR in browsers, else `fetch`. */
@@ -122,6 +128,7 @@ export class Uploader extends EventTarget {
       lock: (upload, run) => this.#lock(upload, run),
       hashSlot: (run) => this.#hashSlots.run(run),
       sendSlot: (run) => this.#sendSlots.run(run),
+      outcomes: new OutcomeFollower(this.#transport, retry, options.events ?? true),
       stateChanged: (upload, previous) => this.#stateChanged(upload, previous),
       progressed: (upload) => this.dispatchEvent(new UploadEvent('progress', upload)),
     };

@@ -25,7 +25,7 @@ import {
 import { http, HttpResponse, type HttpHandler } from 'msw';
 import { setupWorker } from 'msw/browser';
 
-export type Route = 'initiate' | 'session' | 'chunk' | 'status' | 'remove';
+export type Route = 'initiate' | 'session' | 'events' | 'chunk' | 'status' | 'remove';
 
 /** One request as the server saw it. */
 export interface Hit {
@@ -103,6 +103,8 @@ export class FakeServer {
   /** When true every request fails as a dropped connection, as on a device without network. */
   offline = false;
   fault?: Fault;
+  /** Answers `GET /session/:id/events`; without it the route answers 404, as older servers do. */
+  events?: (sessionId: string, request: Request) => Response | Promise<Response>;
   #counts = new Map<string, number>();
 
   constructor(readonly chunkSize = 256 * 1024) {}
@@ -115,6 +117,13 @@ export class FakeServer {
       ),
       http.get(`${base}/session/:sessionId`, ({ request, params }) =>
         this.#handle({ route: 'session' }, request, () => this.#session(String(params.sessionId))),
+      ),
+      http.get(`${base}/session/:sessionId/events`, ({ request, params }) =>
+        this.#handle(
+          { route: 'events' },
+          request,
+          () => this.events?.(String(params.sessionId), request) ?? fail('not_found', 404),
+        ),
       ),
       http.post(`${base}/chunk`, ({ request }) => {
         const fileId = request.headers.get(HEADERS.file) ?? undefined;

@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { API_PREFIX, HEADERS, parseContentRange, type ErrorCode } from '@file-uploader/protocol';
 
 /** Which protocol route a request is for. */
-export type Route = 'initiate' | 'session' | 'chunk' | 'status' | 'remove' | 'other';
+export type Route = 'initiate' | 'session' | 'events' | 'chunk' | 'status' | 'remove' | 'other';
 
 /** What the proxy does with one request. */
 export type Fault =
@@ -35,7 +35,9 @@ export type Fault =
   /** Forward it, reading the body at most `bytesPerTick` every `tickMs` (its first `untilBytes`). */
   | { type: 'throttle'; bytesPerTick: number; tickMs: number; untilBytes?: number }
   /** Forward it after `ms`. */
-  | { type: 'delay'; ms: number };
+  | { type: 'delay'; ms: number }
+  /** Forward it and pass on the answer's status and headers, but never its body (a buffering proxy). */
+  | { type: 'withhold-body' };
 
 /** Shorthands for faults. */
 export const faults = {
@@ -67,6 +69,7 @@ export const faults = {
     ...(untilBytes !== undefined ? { untilBytes } : {}),
   }),
   delay: (ms: number): Fault => ({ type: 'delay', ms }),
+  withholdBody: { type: 'withhold-body' } as Fault,
 };
 
 /** What a policy sees of a request. */
@@ -121,6 +124,8 @@ export interface RequestRecord extends ProxiedRequest {
   bytesIn: number;
   /** Body bytes passed on to the server. */
   bytesForwarded: number;
+  /** For event streams: the response text relayed to the client so far. */
+  relayed?: string;
 }
 
 /** Everything the proxy saw, with a few views on it. */
@@ -148,6 +153,7 @@ export class ProxyStats {
     const counts: Record<Route, number> = {
       initiate: 0,
       session: 0,
+      events: 0,
       chunk: 0,
       status: 0,
       remove: 0,
@@ -202,6 +208,8 @@ export interface FaultProxy {
   /** `request` (a record, when a request arrives) and `settled` (a record, when it ends). */
   readonly events: EventEmitter<{ request: [RequestRecord]; settled: [RequestRecord] }>;
   setPolicy(policy: Policy): void;
+  /** Drops the client connections of every open request on `route` (an event stream mid-wait). */
+  cut(route: Route): number;
   /** Forgets every record, the request numbers and attempt counts, and sets the policy back. */
   reset(): void;
   /** Resolves once no request is in the proxy's hands. */
@@ -250,6 +258,7 @@ function routeOf(method: string, pathname: string): Route {
   const rest = pathname.slice(API_PREFIX.length);
   if (method === 'POST' && rest === '/initiate') return 'initiate';
   if (method === 'POST' && rest === '/chunk') return 'chunk';
+  if (method === 'GET' && /^\/session\/[^/]+\/events$/.test(rest)) return 'events';
   if (method === 'GET' && rest.startsWith('/session/')) return 'session';
   if (method === 'GET' && rest.startsWith('/status/')) return 'status';
   if (method === 'DELETE' && /^\/[^/]+$/.test(rest)) return 'remove';
@@ -263,6 +272,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const events = new EventEmitter<{ request: [RequestRecord]; settled: [RequestRecord] }>();
   const attempts = new Map<string, number>();
   const upstreamRequests = new Set<http.ClientRequest>();
+  const responses = new Map<RequestRecord, http.ServerResponse>();
   let policy: Policy = () => undefined;
   let seq = 0;
 
@@ -270,6 +280,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     if (record.settledAt !== undefined) return;
     record.outcome = outcome;
     record.settledAt = performance.now();
+    responses.delete(record);
     events.emit('settled', record);
   };
 
@@ -300,6 +311,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       bytesForwarded: 0,
     };
     stats.records.push(record);
+    responses.set(record, res);
     events.emit('request', record);
     // Nothing flows until the fault is decided (a request stream starts paused).
 
@@ -449,7 +461,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     whenClientGone(() => {
       if (dropped || record.settledAt !== undefined) return;
       if (stalledBody) return settle(record, 'stalled');
-      if (!req.complete) {
+      if (!req.complete || record.route === 'events') {
+        // An event stream never ends by itself: the client leaving ends it upstream too.
         upstreamReq.destroy();
         settle(record, 'client-gone');
         return;
@@ -491,6 +504,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
       }
       const headers = endToEnd(upRes.headers);
+      if (fault.type === 'withhold-body') {
+        record.status = upRes.statusCode ?? 0;
+        res.writeHead(record.status, headers).flushHeaders();
+        upRes.resume(); // read and dropped
+        return;
+      }
       if (fault.type === 'truncate-response') {
         const parts: Buffer[] = [];
         upRes.on('data', (part: Buffer) => parts.push(part));
@@ -508,6 +527,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
       record.status = upRes.statusCode ?? 0;
       res.writeHead(record.status, headers);
+      if (record.route === 'events') {
+        record.relayed = '';
+        upRes.on('data', (part: Buffer) => (record.relayed += part.toString('utf8')));
+      }
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
       res.on('finish', () => settle(record, 'answered'));
@@ -537,6 +560,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     events,
     setPolicy(next) {
       policy = next;
+    },
+    cut(route) {
+      const cut = [...responses].filter(([record]) => record.route === route);
+      for (const [, res] of cut) res.socket?.destroy();
+      return cut.length;
     },
     reset() {
       policy = () => undefined;
