@@ -14,6 +14,7 @@ import {
   type ChunkSender,
   type RawResponse,
 } from './chunk-sender.js';
+import { readSlice } from './hashing.js';
 import { errorFromResponse } from './upload-error.js';
 
 /** Provides bearer tokens; `refresh` is true after the server refused the last one (401). */
@@ -37,7 +38,10 @@ export interface ChunkSend {
   start: number;
   end: number;
   size: number;
-  bytes: Uint8Array;
+  /** The chunk: a slice of the file, sent as is by XHR and fetch. */
+  body: Blob;
+  /** Its bytes, when they were already read (to hash them); senders that need bytes use them. */
+  bytes?: Uint8Array;
   /** `Content-Digest` value, when digests are on. */
   digest?: string;
   signal: AbortSignal;
@@ -111,7 +115,7 @@ export class Transport {
 
   /** Sends one chunk; resolves with the server's confirmation. */
   async chunk(send: ChunkSend): Promise<ChunkResponse> {
-    const response = await this.#authorized((token) => {
+    const response = await this.#authorized(async (token) => {
       const headers: Record<string, string> = {
         [HEADERS.authorization]: `Bearer ${token}`,
         [HEADERS.session]: send.sessionId,
@@ -120,21 +124,25 @@ export class Transport {
         'Content-Type': 'application/octet-stream',
       };
       if (send.digest) headers[HEADERS.contentDigest] = send.digest;
-      const request: ChunkRequest = {
+      const request = {
         url: this.url('chunk'),
         headers,
-        body: send.bytes,
+        body: send.body,
         signal: send.signal,
         stallTimeoutMs: this.options.stallTimeoutMs,
         ...(send.onProgress ? { onProgress: send.onProgress } : {}),
       };
-      if (this.options.sendChunk) return this.options.sendChunk(request);
+      if (this.options.sendChunk) {
+        // Custom senders (Node's node:http one) take bytes.
+        const bytes = send.bytes ?? (await readSlice(send.body, 0, send.body.size));
+        return this.options.sendChunk({ ...request, body: bytes });
+      }
       return typeof XMLHttpRequest === 'function'
         ? sendWithXhr(request)
         : this.#fetch(request.url, {
             method: 'POST',
             headers,
-            body: send.bytes as Uint8Array<ArrayBuffer>,
+            body: send.body,
             signal: send.signal,
           });
     });
@@ -179,7 +187,7 @@ export class Transport {
 }
 
 /** XHR, for upload progress and a stall timer that restarts whenever bytes move. */
-function sendWithXhr(send: ChunkRequest): Promise<RawResponse> {
+function sendWithXhr(send: Omit<ChunkRequest, 'body'> & { body: Blob }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -220,6 +228,6 @@ function sendWithXhr(send: ChunkRequest): Promise<RawResponse> {
       reject(networkError());
     };
     arm();
-    xhr.send(send.body as Uint8Array<ArrayBuffer>);
+    xhr.send(send.body);
   });
 }
