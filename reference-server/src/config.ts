@@ -61,6 +61,14 @@ export interface Config {
   eventRetentionMs: number;
   /** Report GPS positions found in images' EXIF (removed from metadata by default). */
   metadataKeepGps: boolean;
+  /** Where events go besides the server's own event streams. */
+  events: {
+    /** Each gets every event, HMAC-signed with its secret (Standard Webhooks). */
+    webhooks: { url: string; secret: string }[];
+    webhookTimeoutMs: number;
+    webhookGiveUpAfterMs: number;
+    rabbitmq?: { url: string; exchange: string };
+  };
   /**
    * Shared state in Redis (sessions, files, events, locks, rate limits), so several instances
    * can serve the same uploads; unset: the embedded store of `sessionStore`.
@@ -211,6 +219,18 @@ const EnvSchema = z.object({
   SCAN_CONCURRENCY: int('SCAN_CONCURRENCY', 1, 64).default(2),
   EVENT_RETENTION: duration('EVENT_RETENTION').default(7 * 24 * 60 * 60_000),
   METADATA_KEEP_GPS: bool.default(false),
+  WEBHOOK_URLS: z.string().optional(),
+  WEBHOOK_SECRETS: z.string().optional(),
+  WEBHOOK_TIMEOUT: duration('WEBHOOK_TIMEOUT').default(10_000),
+  WEBHOOK_GIVE_UP_AFTER: duration('WEBHOOK_GIVE_UP_AFTER').default(24 * 60 * 60_000),
+  RABBITMQ_URL: z
+    .url('RABBITMQ_URL must be a URL such as amqp://user:password@host:5672')
+    .refine((v) => /^amqps?:\/\//i.test(v), 'RABBITMQ_URL must start with amqp:// or amqps://')
+    .optional(),
+  RABBITMQ_EXCHANGE: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,127}$/, 'RABBITMQ_EXCHANGE: 1-127 of A-Z a-z 0-9 . _ : -')
+    .default('file-uploader.events'),
   REDIS_URL: z
     .url('REDIS_URL must be a URL such as redis://host:6379')
     .refine((v) => /^rediss?:\/\//i.test(v), 'REDIS_URL must start with redis:// or rediss://')
@@ -296,6 +316,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GCS_KMS_KEY_NAME && e.ENCRYPTION_KEY) {
     problems.push('Set GCS_KMS_KEY_NAME or ENCRYPTION_KEY (a customer-supplied key), not both');
   }
+  const webhookUrls = (e.WEBHOOK_URLS ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const webhookSecrets = (e.WEBHOOK_SECRETS ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (webhookUrls.length !== webhookSecrets.length) {
+    problems.push('WEBHOOK_URLS and WEBHOOK_SECRETS must list as many entries, in the same order');
+  }
+  for (const url of webhookUrls) {
+    if (!/^https?:\/\/[^\s]+$/.test(url))
+      problems.push(`WEBHOOK_URLS: "${url}" is not an http(s) URL`);
+  }
+  for (const secret of webhookSecrets) {
+    if (!secret.startsWith('whsec_') && secret.length < 32) {
+      problems.push('WEBHOOK_SECRETS: each must be whsec_<base64> or at least 32 characters');
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encoder = new TextEncoder();
@@ -364,6 +404,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : {}),
     eventRetentionMs: e.EVENT_RETENTION,
     metadataKeepGps: e.METADATA_KEEP_GPS,
+    events: {
+      webhooks: webhookUrls.map((url, i) => ({ url, secret: webhookSecrets[i] as string })),
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
+      webhookGiveUpAfterMs: e.WEBHOOK_GIVE_UP_AFTER,
+      ...(e.RABBITMQ_URL
+        ? { rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE } }
+        : {}),
+    },
     ...(e.REDIS_URL
       ? {
           redis: {

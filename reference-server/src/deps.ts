@@ -6,6 +6,7 @@ import type { SessionStore } from './stores/session-store.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { TokenVerifier } from './middleware/auth.js';
 import type { Scanner } from './scan/scanner.js';
+import type { CursorStore } from './events/cursor-store.js';
 
 /** What the app is built from; tests and backends swap any part. */
 export interface ServerDeps {
@@ -16,6 +17,8 @@ export interface ServerDeps {
   locker: Locker;
   rateLimiters: RateLimiters;
   verifyToken: TokenVerifier;
+  /** Where event relays keep their cursors (a file per relay, or Redis when shared). */
+  cursors: CursorStore;
   /** Overrides the scanner built from `config.scan` (tests). */
   scanner?: Scanner;
   /**

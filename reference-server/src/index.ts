@@ -10,3 +10,5 @@ export type { BlobStore, ChunkRef, StagedChunk, ByteRange } from './stores/blob-
 export { ObjectExistsError } from './stores/blob-store.js';
 export type { SessionStore, StoredSession, StoredFile, FilePatch } from './stores/session-store.js';
 export type { Locker, Lock } from './stores/locker.js';
+export { verifyWebhook, WebhookVerificationError } from './events/webhook-signature.js';
+export type { EventBus } from './events/event-bus.js';

@@ -6,6 +6,7 @@ import { createTokenVerifier } from './middleware/auth.js';
 import { redisRateLimiters } from './middleware/rate-limit.js';
 import { createBlobStore } from './stores/create-blob-store.js';
 import { connectRedis, createRedisClient } from './stores/redis-client.js';
+import { RedisCursorStore } from './events/redis-cursor-store.js';
 import { RedisLocker } from './stores/redis-locker.js';
 import { RedisSessionStore } from './stores/redis-session-store.js';
 
@@ -35,6 +36,7 @@ export async function redisDeps(
     blobs,
     sessions: new RedisSessionStore({ client, keyPrefix, commandTimeoutMs }),
     locker: new RedisLocker({ client, keyPrefix, commandTimeoutMs }),
+    cursors: new RedisCursorStore({ client, keyPrefix, commandTimeoutMs }),
     rateLimiters: redisRateLimiters(client, config.rateLimit, {
       keyPrefix,
       timeoutMs: commandTimeoutMs,

@@ -9,6 +9,8 @@ import { createApp } from './app.js';
 import { createLogger } from './request-context.js';
 import { createTokenVerifier } from './middleware/auth.js';
 import { memoryRateLimiters } from './middleware/rate-limit.js';
+import { FileCursorStore } from './events/file-cursor-store.js';
+import { startRelays } from './events/start-relays.js';
 import { Cleaner } from './services/cleaner.js';
 import { createBlobStore } from './stores/create-blob-store.js';
 import { MemoryLocker } from './stores/memory-locker.js';
@@ -39,6 +41,7 @@ export async function embeddedDeps(config: Config, log: Logger): Promise<ServerD
     blobs,
     sessions,
     locker: new MemoryLocker(),
+    cursors: new FileCursorStore({ dir: path.join(config.dataDir, 'relay-cursors') }),
     rateLimiters: memoryRateLimiters(config.rateLimit),
     verifyToken: createTokenVerifier(config.jwt),
   };
@@ -81,6 +84,7 @@ export async function startServer(
     server.listen(config.port, config.host, () => resolve());
   });
   cleaner.start();
+  const relays = startRelays({ ...deps, config });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -103,6 +107,7 @@ export async function startServer(
       }
       await cleaner.stop();
       await scans?.stop(); // unfinished scans resume at the next start
+      await relays.stop(); // unsent events go out from the cursor at the next start
       await deps.sessions.close();
       await deps.blobs.close();
       await deps.closeShared?.();

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { SessionStore } from '../stores/session-store.js';
+import type { Locker } from '../stores/locker.js';
+import type { CursorStore } from './cursor-store.js';
+import type { EventBus } from './event-bus.js';
+import { EventRelay } from './event-relay.js';
+import { RabbitMqBus } from './rabbitmq-bus.js';
+import { WebhookBus, webhookRelayName } from './webhook-bus.js';
+
+/** The relays this process runs, and how to stop them. */
+export interface RunningRelays {
+  readonly relays: readonly EventRelay[];
+  /** Stops every relay, then closes its bus. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one relay per configured destination: one per webhook URL (a receiver that is down
+ * holds back no other) and one for RabbitMQ. Each publishes the outbox after its own cursor;
+ * with several instances, the shared locker lets one instance run each relay at a time.
+ */
+export function startRelays(deps: {
+  config: Pick<Config, 'events'>;
+  sessions: SessionStore;
+  locker: Locker;
+  cursors: CursorStore;
+  log: Logger;
+}): RunningRelays {
+  const { config, sessions, locker, cursors, log } = deps;
+  const started: { relay: EventRelay; bus: EventBus }[] = [];
+  const run = (name: string, bus: EventBus) => {
+    const relay = new EventRelay({ name, sessions, bus, cursors, locker, log });
+    relay.start();
+    started.push({ relay, bus });
+  };
+  for (const endpoint of config.events.webhooks) {
+    const bus = new WebhookBus({
+      endpoints: [endpoint],
+      log,
+      timeoutMs: config.events.webhookTimeoutMs,
+      giveUpAfterMs: config.events.webhookGiveUpAfterMs,
+    });
+    run(webhookRelayName(endpoint.url), bus);
+  }
+  const { rabbitmq } = config.events;
+  if (rabbitmq) run('rabbitmq', new RabbitMqBus({ ...rabbitmq, log }));
+  if (started.length > 0) log.info({ relays: started.length }, 'event relays started');
+  return {
+    relays: started.map((s) => s.relay),
+    async stop() {
+      await Promise.all(started.map((s) => s.relay.stop()));
+      await Promise.all(started.map((s) => s.bus.close()));
+      await cursors.close();
+    },
+  };
+}
