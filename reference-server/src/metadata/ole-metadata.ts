@@ -1,4 +1,5 @@
 import type { DocMetadata, DocumentProperties, XlsMetadata } from '@file-uploader/protocol';
+import { TextDecoder } from 'node:util';
 import { readCfbRootStream } from './cfb-stream.js';
 import type { MetadataContext } from './metadata-context.js';
 import { malformed } from './metadata-error.js';
