@@ -77,6 +77,7 @@ export function renderDropZone(context: DropZoneContext): TemplateResult {
       type="file"
       multiple
       tabindex="-1"
+      aria-hidden="true"
       accept=${rules.accept.join(',') || nothing}
       aria-label=${t(strings, 'browse')}
       ?disabled=${disabled}

@@ -70,11 +70,12 @@ export class ResumeController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  /** Forgets every unfinished upload of the endpoint (the SDK has no per-record discard). */
+  /** Forgets the unfinished uploads on offer, and only those: running uploads keep theirs. */
   #discard = async (): Promise<void> => {
-    for (const pending of this.pending) this.#done.add(pending.record.key);
+    const pending = this.pending;
+    for (const upload of pending) this.#done.add(upload.record.key);
     this.host.requestUpdate();
-    await this.uploads.uploader.purge();
+    await Promise.all(pending.map((upload) => upload.discard()));
   };
 
   #picked = (event: Event): void => {

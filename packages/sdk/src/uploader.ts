@@ -57,6 +57,8 @@ export interface ResumableUpload {
    * content hash) before anything is sent, and a different file fails with `file_changed`.
    */
   resume(file?: Blob): Promise<Upload>;
+  /** Forgets this upload: its record and kept bytes. The server drops it when its session expires. */
+  discard(): Promise<void>;
 }
 
 function toSource(input: UploadInput): UploadSource {
@@ -176,10 +178,13 @@ export class Uploader extends EventTarget {
     const now = Date.now();
     const records = (await store.list()).filter((r) => r.endpoint === this.#options.endpoint);
     const live: ResumableUpload[] = [];
+    const forget = async (key: string) => {
+      await store.delete(key);
+      await store.deleteBytes?.(key);
+    };
     for (const record of records) {
       if (Date.parse(record.expiresAt) <= now) {
-        await store.delete(record.key);
-        await store.deleteBytes?.(record.key);
+        await forget(record.key);
         continue;
       }
       if (this.#uploads.some((u) => u.key === record.key && !TERMINAL_STATES.includes(u.state)))
@@ -188,6 +193,7 @@ export class Uploader extends EventTarget {
         record,
         persisted: record.persisted === true,
         resume: (file) => this.#resume(record, file),
+        discard: () => forget(record.key),
       });
     }
     return live;
