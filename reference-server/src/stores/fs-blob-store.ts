@@ -25,10 +25,11 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
 import { ObjectExistsError } from './blob-store.js';
+import { Coalescer } from './coalescer.js';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
   assertValidKey,
@@ -48,36 +49,6 @@ const INDEX_NAME = /^\d+$/;
 /** Network bodies arrive in 64 KiB pieces; writing 1 MiB at a time takes 16 times fewer calls. */
 const WRITE_SIZE = 1024 * 1024;
 
-/** Joins small pieces into pieces of at least `size` bytes (the last may be shorter). */
-class Coalescer extends Transform {
-  #pieces: Buffer[] = [];
-  #bytes = 0;
-
-  constructor(private readonly size: number) {
-    super();
-  }
-
-  override _transform(piece: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.#pieces.push(piece);
-    this.#bytes += piece.length;
-    if (this.#bytes >= this.size) this.#flushPieces();
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.#flushPieces();
-    done();
-  }
-
-  #flushPieces(): void {
-    if (this.#bytes === 0) return;
-    this.push(
-      this.#pieces.length === 1 ? this.#pieces[0] : Buffer.concat(this.#pieces, this.#bytes),
-    );
-    this.#pieces = [];
-    this.#bytes = 0;
-  }
-}
 /**
  * A chunk committed while its folder is being removed makes rmdir fail with ENOTEMPTY; rm then
  * tries again, so a delete racing an upload still removes everything.
