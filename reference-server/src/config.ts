@@ -71,6 +71,8 @@ export interface Config {
     webhookTimeoutMs: number;
     webhookGiveUpAfterMs: number;
     rabbitmq?: { url: string; exchange: string };
+    /** Publish every event to a Redis stream (needs REDIS_URL) for consumer groups to read. */
+    redisStream: boolean;
   };
   /**
    * Shared state in Redis (sessions, files, events, locks, rate limits), so several instances
@@ -164,6 +166,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,127}$/, 'RABBITMQ_EXCHANGE: 1-127 of A-Z a-z 0-9 . _ : -')
     .default('file-uploader.events'),
+  REDIS_STREAM: bool.default(false),
   REDIS_URL: z
     .url('REDIS_URL must be a URL such as redis://host:6379')
     .refine((v) => /^rediss?:\/\//i.test(v), 'REDIS_URL must start with redis:// or rediss://')
@@ -269,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push('WEBHOOK_SECRETS: each must be whsec_<base64> or at least 32 characters');
     }
   }
+  if (e.REDIS_STREAM && !e.REDIS_URL) problems.push('REDIS_STREAM needs REDIS_URL');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const encoder = new TextEncoder();
@@ -344,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.RABBITMQ_URL
         ? { rabbitmq: { url: e.RABBITMQ_URL, exchange: e.RABBITMQ_EXCHANGE } }
         : {}),
+      redisStream: e.REDIS_STREAM,
     },
     ...(e.REDIS_URL
       ? {

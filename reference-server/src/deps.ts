@@ -7,6 +7,7 @@ import type { RateLimiters } from './middleware/rate-limit.js';
 import type { TokenVerifier } from './middleware/auth.js';
 import type { Scanner } from './scan/scanner.js';
 import type { CursorStore } from './events/cursor-store.js';
+import type { EventBus } from './events/event-bus.js';
 
 /** What the app is built from; tests and backends swap any part. */
 export interface ServerDeps {
@@ -17,6 +18,8 @@ export interface ServerDeps {
   locker: Locker;
   rateLimiters: RateLimiters;
   verifyToken: TokenVerifier;
+  /** Event destinations the backends provide (the Redis stream), each run by its own relay. */
+  eventBuses?: { name: string; bus: EventBus }[];
   /** Where event relays keep their cursors (a file per relay, or Redis when shared). */
   cursors: CursorStore;
   /** Overrides the scanner built from `config.scan` (tests). */

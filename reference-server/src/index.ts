@@ -12,3 +12,11 @@ export type { SessionStore, StoredSession, StoredFile, FilePatch } from './store
 export type { Locker, Lock } from './stores/locker.js';
 export { verifyWebhook, WebhookVerificationError } from './events/webhook-signature.js';
 export type { EventBus } from './events/event-bus.js';
+export { RedisStreamConsumer } from './events/redis-stream-consumer.js';
+export type {
+  RedisStreamConsumerOptions,
+  StreamDelivery,
+  StreamEventHandler,
+} from './events/redis-stream-consumer.js';
+export { connectRedis, createRedisClient } from './stores/redis-client.js';
+export type { RedisClient } from './stores/redis-client.js';

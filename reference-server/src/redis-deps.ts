@@ -7,6 +7,7 @@ import { redisRateLimiters } from './middleware/rate-limit.js';
 import { createBlobStore } from './stores/create-blob-store.js';
 import { connectRedis, createRedisClient } from './stores/redis-client.js';
 import { RedisCursorStore } from './events/redis-cursor-store.js';
+import { RedisStreamsBus } from './events/redis-streams-bus.js';
 import { RedisLocker } from './stores/redis-locker.js';
 import { RedisSessionStore } from './stores/redis-session-store.js';
 
@@ -37,6 +38,16 @@ export async function redisDeps(
     sessions: new RedisSessionStore({ client, keyPrefix, commandTimeoutMs }),
     locker: new RedisLocker({ client, keyPrefix, commandTimeoutMs }),
     cursors: new RedisCursorStore({ client, keyPrefix, commandTimeoutMs }),
+    ...(config.events.redisStream
+      ? {
+          eventBuses: [
+            {
+              name: 'redis-stream',
+              bus: new RedisStreamsBus({ client, keyPrefix, commandTimeoutMs }),
+            },
+          ],
+        }
+      : {}),
     rateLimiters: redisRateLimiters(client, config.rateLimit, {
       keyPrefix,
       timeoutMs: commandTimeoutMs,

@@ -7,9 +7,13 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes as cryptoRandomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { createClient } from 'redis';
+import type { UploadEvent } from '@file-uploader/protocol';
 import { startRedis, type TestRedis } from '../../test/harness/redis.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { RedisStreamConsumer } from '../src/events/redis-stream-consumer.js';
+import { connectRedis, createRedisClient } from '../src/stores/redis-client.js';
 import { pdf, randomBytes } from './fixtures.js';
 import {
   api,
@@ -260,6 +264,53 @@ describe('rate limits across instances', () => {
       const other = await api(b, await b.token('another-user')).session(randomUUID());
       assert.equal(other.status, 404, 'other users have their own limit');
     } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
+
+describe('REDIS_STREAM: every event in a Redis stream for consumer groups', () => {
+  it('two instances publish the events of an upload once each, in order, to the shared stream', async () => {
+    const env = deployment({ REDIS_STREAM: '1' });
+    const dataDir = await tempDir();
+    const a = await startTestServer(env, { dataDir });
+    const b = await startTestServer(env, { dataDir });
+    const client = createRedisClient({ url: redis.url, commandTimeoutMs: 3_000 });
+    await connectRedis(client, 5_000);
+    const seen: UploadEvent[] = [];
+    const consumer = new RedisStreamConsumer({
+      client,
+      stream: `${env.REDIS_KEY_PREFIX}event-stream`,
+      group: 'test-service',
+      consumer: 'only',
+      log: pino({ level: 'silent' }),
+      blockMs: 200,
+      handler: async (event) => {
+        seen.push(event);
+      },
+    });
+    consumer.start();
+    try {
+      const bytes = sample(3 * 256 * 1024);
+      const { ids, file } = await initiate(a, bytes);
+      for (let i = 0; i < file.totalChunks; i++) {
+        const res = await sendChunk(i % 2 ? b : a, ids, bytes, i);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      }
+      const order = [
+        'upload.received',
+        'upload.assembled',
+        'upload.scanned',
+        'upload.ready',
+        'session.completed',
+      ];
+      const mine = () => seen.filter((e) => e.sessionId === ids.sessionId).map((e) => e.type);
+      const all = await eventually(async () => mine().length >= order.length, 30_000);
+      assert.ok(all, `seen: ${mine().join(', ')}`);
+      assert.deepEqual(mine(), order, 'each event once, in order, though both instances relay');
+    } finally {
+      await consumer.stop();
+      client.destroy();
       await Promise.all([a.stop(), b.stop()]);
     }
   });

@@ -25,6 +25,8 @@ export function startRelays(deps: {
   sessions: SessionStore;
   locker: Locker;
   cursors: CursorStore;
+  /** Further destinations provided by the backends (the Redis stream). */
+  eventBuses?: readonly { name: string; bus: EventBus }[];
   log: Logger;
 }): RunningRelays {
   const { config, sessions, locker, cursors, log } = deps;
@@ -45,6 +47,7 @@ export function startRelays(deps: {
   }
   const { rabbitmq } = config.events;
   if (rabbitmq) run('rabbitmq', new RabbitMqBus({ ...rabbitmq, log }));
+  for (const { name, bus } of deps.eventBuses ?? []) run(name, bus);
   if (started.length > 0) log.info({ relays: started.length }, 'event relays started');
   return {
     relays: started.map((s) => s.relay),
