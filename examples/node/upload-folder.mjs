@@ -222,6 +222,11 @@ async function main() {
   const outcome = await Promise.race([Promise.all(finished), stopped]);
   view.stop();
   if (outcome === false) {
+    // A file that ended ready just before Ctrl-C has no resume record any more: it must be on
+    // the uploaded list before the process exits, or the next run would upload it again.
+    for (const upload of uploads) {
+      if (upload.state === 'ready') await uploaded.add(upload.name, upload);
+    }
     const left =
       uploads.filter((u) => u.state !== 'ready').length + (sources.length - uploads.length);
     view.line(`Stopped. ${left} file(s) left; run the same command again to resume.`);
