@@ -3,7 +3,6 @@ import type { TokenProvider, UploaderOptions } from '@file-uploader/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { DropController } from './drop-controller.js';
-import { elementDe, elementEn, type UploaderStrings } from './element-strings.js';
 import { FileRejectedEvent } from './events/file-rejected.js';
 import { FilesAddedEvent } from './events/files-added.js';
 import { isUnfinished, type FileEntry } from './file-entry.js';
@@ -15,7 +14,7 @@ import { formatBytes, formatPercent } from './format.js';
 import { LiveAnnouncer } from './live-announcer.js';
 import { ResumeController } from './resume-controller.js';
 import { renderDropZone } from './drop-zone.js';
-import { de, en, errorKey, rejectionMessage, t, tn } from './strings.js';
+import { de, en, errorKey, rejectionMessage, t, tn, type Strings } from './strings.js';
 import { UploadController } from './upload-controller.js';
 import {
   nearLimit,
@@ -127,7 +126,7 @@ export class FileUploader extends LitElement {
   /** Returns a bearer token; called again with `refresh = true` after a 401. */
   @property({ attribute: false }) getToken?: TokenProvider;
   /** Replaces any of the texts (merged over the built-in table of the locale). */
-  @property({ attribute: false }) strings?: Partial<UploaderStrings>;
+  @property({ attribute: false }) strings?: Partial<Strings>;
   /** Further SDK options (concurrency, retry, resume store, ...). */
   @property({ attribute: false }) uploaderOptions?: Partial<
     Omit<UploaderOptions, 'endpoint' | 'getToken'>
@@ -264,9 +263,9 @@ export class FileUploader extends LitElement {
     );
   }
 
-  get #strings(): UploaderStrings {
+  get #strings(): Strings {
     const german = this.#locale.toLowerCase().startsWith('de');
-    return { ...(german ? de : en), ...(german ? elementDe : elementEn), ...this.strings };
+    return { ...(german ? de : en), ...this.strings };
   }
 
   #say(key: 'announceReady' | 'announceAllDone', name = ''): void {

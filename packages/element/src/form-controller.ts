@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { UploaderStrings } from './element-strings.js';
+import type { Strings } from './strings.js';
 import { isUnfinished } from './file-entry.js';
 import type { UploadController } from './upload-controller.js';
 
@@ -33,7 +33,7 @@ export class FormController implements ReactiveController {
   }
 
   /** Brings the form value and validity in line with the list. */
-  sync(name: string, required: boolean, strings: UploaderStrings, anchor?: HTMLElement): void {
+  sync(name: string, required: boolean, strings: Strings, anchor?: HTMLElement): void {
     const ids = this.fileIds;
     const key = `${name}\n${ids.join('\n')}`;
     if (key !== this.#valueKey) {

@@ -10,8 +10,6 @@ export type { ResumeHost } from './resume-controller.js';
 export { EntryState, entryState } from './file-entry.js';
 export type { FileEntry } from './file-entry.js';
 export { RowAction } from './file-row.js';
-export { elementEn, elementDe } from './element-strings.js';
-export type { ElementStrings, UploaderStrings } from './element-strings.js';
 export { en, de, t, tn } from './strings.js';
 export type { Strings, StringKey } from './strings.js';
 export {

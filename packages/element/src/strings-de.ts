@@ -97,4 +97,7 @@ export const de: Strings = {
   announceRemoved: '{name} entfernt.',
   announceCancelled: '{name} abgebrochen.',
   announceAllDone: 'Alle Uploads sind abgeschlossen.',
+  emptyList: 'Noch keine Dateien.',
+  validityUnfinished: 'Bitte warten Sie, bis alle Uploads fertig sind.',
+  validityRequired: 'Bitte laden Sie mindestens eine Datei hoch.',
 };

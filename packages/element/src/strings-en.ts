@@ -91,4 +91,7 @@ export const en: Strings = {
   announceRemoved: '{name} removed.',
   announceCancelled: '{name} cancelled.',
   announceAllDone: 'All uploads have finished.',
+  emptyList: 'No files yet.',
+  validityUnfinished: 'Wait until every upload has finished.',
+  validityRequired: 'Upload at least one file.',
 };

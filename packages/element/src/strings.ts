@@ -114,6 +114,14 @@ export interface Strings {
   announceRemoved: string;
   announceCancelled: string;
   announceAllDone: string;
+
+  // The empty list and the form's validation messages.
+  /** Shown in the empty-state slot's default content. */
+  emptyList: string;
+  /** The form's validation message while uploads are unfinished. */
+  validityUnfinished: string;
+  /** The form's validation message when `required` and no file is uploaded. */
+  validityRequired: string;
 }
 
 export type StringKey = keyof Strings;

@@ -1,5 +1,4 @@
 import { en } from '../src/strings.js';
-import { elementEn } from '../src/element-strings.js';
 import type { FileUploader } from '../src/file-uploader.js';
 import {
   $,
@@ -54,7 +53,7 @@ describe('<file-uploader> in a form (ElementInternals)', () => {
     const host = form();
     const element: FileUploader = await mount(server, { name: 'files', required: '' }, host);
     equal(element.validity.valueMissing, true);
-    equal(element.validationMessage, elementEn.validityRequired);
+    equal(element.validationMessage, en.validityRequired);
     equal(host.checkValidity(), false);
 
     const held = gate();
@@ -65,7 +64,7 @@ describe('<file-uploader> in a form (ElementInternals)', () => {
     pick(element, [randomFile(600 * KiB, 'a.pdf'), randomFile(20 * KiB, 'b.pdf')]);
     await waitForState(element, 'b.pdf', en.stateReady);
     equal(element.validity.customError, true, 'invalid while a.pdf uploads');
-    equal(element.validationMessage, elementEn.validityUnfinished);
+    equal(element.validationMessage, en.validityUnfinished);
     equal(host.checkValidity(), false);
     ok(element.matches(':state(uploading)'));
 
