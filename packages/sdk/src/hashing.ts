@@ -11,10 +11,24 @@ export async function chunkDigest(bytes: Uint8Array): Promise<string> {
   return formatContentDigest(await sha256(bytes));
 }
 
+/** Faster ways to read particular blobs (files on disk in Node), keyed by the blob. */
+const readers = new WeakMap<Blob, (start: number, end: number) => Promise<Uint8Array>>();
+
+/** Reads `blob`'s bytes with `read` instead of `Blob.slice` (a Node file handle, say). */
+export function readBlobWith(
+  blob: Blob,
+  read: (start: number, end: number) => Promise<Uint8Array>,
+): void {
+  readers.set(blob, read);
+}
+
 /** Reads `[start, end)` of a blob; never the whole file. */
 export async function readSlice(blob: Blob, start: number, end: number): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await blob.slice(start, end).arrayBuffer());
+    const read = readers.get(blob);
+    return read
+      ? await read(start, end)
+      : new Uint8Array(await blob.slice(start, end).arrayBuffer());
   } catch (err) {
     // A File that changed or vanished on disk fails to read (NotReadableError in browsers).
     throw new UploadError('file_changed', 'The file can no longer be read.', false, undefined, {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { readSlice } from './hashing.js';
 import {
   FileResumeStore,
   fileFromBuffer,
@@ -128,6 +129,17 @@ describe('upload sources', () => {
 
     await assert.rejects(fileFromPath(path.join(dir, 'missing.pdf')), { code: 'ENOENT' });
     await assert.rejects(fileFromPath(dir), TypeError);
+  });
+
+  it('fileFromPath: ranges are read from the file, and a file changed since is refused', async () => {
+    const file = path.join(dir, 'changing.pdf');
+    const bytes = randomBytes(200_000);
+    await writeFile(file, bytes);
+    const source = await fileFromPath(file);
+    const read = await readSlice(source.blob, 5000, 70_000);
+    assert.ok(Buffer.from(read).equals(bytes.subarray(5000, 70_000)));
+    await writeFile(file, randomBytes(200_001));
+    await assert.rejects(readSlice(source.blob, 0, 10), { code: 'file_changed' });
   });
 
   it('guesses types from the protocol table, octet-stream otherwise', () => {

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_TYPES, extensionOf } from '@file-uploader/protocol';
 import type { ChunkSender } from './chunk-sender.js';
+import { readBlobWith } from './hashing.js';
 import { httpChunkSender } from './http-chunk-sender.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
 import type { UploadSource } from './upload.js';
@@ -40,6 +41,36 @@ export function createUploader(options: UploaderOptions): Uploader {
   return createBaseUploader({ ...options, sendChunk: defaultSender });
 }
 
+/**
+ * Reads ranges of a file with one positioned read each: several times less CPU than reading
+ * slices of `fs.openAsBlob`'s Blob, which copies through small pieces. Like that Blob, it
+ * refuses a file whose size or modification time changed since it was opened.
+ */
+function fileReader(
+  filePath: string,
+  opened: { size: bigint; mtimeNs: bigint },
+): (start: number, end: number) => Promise<Uint8Array> {
+  return async (start, end) => {
+    const handle = await open(filePath, 'r');
+    try {
+      const now = await handle.stat({ bigint: true });
+      if (now.size !== opened.size || now.mtimeNs !== opened.mtimeNs) {
+        throw new Error(`${filePath} changed since it was opened`);
+      }
+      const bytes = Buffer.allocUnsafe(end - start);
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+        if (bytesRead === 0) throw new Error(`${filePath} ended before byte ${start + done}`);
+        done += bytesRead;
+      }
+      return bytes;
+    } finally {
+      await handle.close();
+    }
+  };
+}
+
 /** MIME type of a file name from the protocol's known types; `application/octet-stream` else. */
 export function guessType(name: string): string {
   const ext = extensionOf(name);
@@ -63,6 +94,7 @@ export async function fileFromPath(
   const info = await stat(filePath, { bigint: true }); // exact ms; mtimeMs is a rounded float
   if (!info.isFile()) throw new TypeError(`Not a file: ${filePath}`);
   const blob = await openAsBlob(filePath, { type });
+  readBlobWith(blob, fileReader(filePath, info));
   return { blob, name, type, lastModified: Number(info.mtimeNs / 1_000_000n) };
 }
 
@@ -115,6 +147,7 @@ export async function fileFromStream(
     await pipeline(readable as AsyncIterable<Uint8Array>, createWriteStream(file, { flags: 'wx' }));
     const mime = type ?? guessType(name);
     const blob = await openAsBlob(file, { type: mime });
+    readBlobWith(blob, fileReader(file, await stat(file, { bigint: true })));
     return { blob, name, type: mime, dispose };
   } catch (err) {
     await dispose();

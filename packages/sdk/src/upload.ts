@@ -48,6 +48,8 @@ export interface UploadHost {
   retry: RetryOptions;
   chunkConcurrency: number;
   digests: boolean;
+  /** Chunks go out as bytes (a custom sender, Node's): read them here, from the whole file. */
+  sendsBytes: boolean;
   persistFiles: boolean;
   progressIntervalMs: number;
   /** Initiates this upload, together with others of its batch. */
@@ -346,10 +348,14 @@ export class Upload {
     const prepare = async (index: number): Promise<Prepared> => {
       const { start, end } = chunkRange(index, this.size, place.chunkSize);
       const body = this.source.blob.slice(start, end + 1);
-      if (!this.host.digests) return { body };
-      if (reuse) return { body, digest: await blockDigest(blocks, index) };
-      const bytes = await readSlice(this.source.blob, start, end + 1);
-      return { body, bytes, digest: await digestOf(index, bytes) };
+      const { digests, sendsBytes } = this.host;
+      const bytes =
+        sendsBytes || (digests && !reuse)
+          ? await readSlice(this.source.blob, start, end + 1)
+          : undefined;
+      if (!digests) return bytes ? { body, bytes } : { body };
+      const digest = await digestOf(index, bytes as Uint8Array);
+      return bytes ? { body, bytes, digest } : { body, digest };
     };
     const take = () => {
       const index = queue.shift();

@@ -124,6 +124,7 @@ export class Uploader extends EventTarget {
       retry,
       chunkConcurrency: Math.max(1, options.concurrency?.chunks ?? 3),
       digests: options.digests ?? true,
+      sendsBytes: options.sendChunk !== undefined,
       persistFiles: options.persistFiles ?? false,
       progressIntervalMs: options.progressIntervalMs ?? 100,
       initiate: (upload, signal) => this.#initiate(upload, signal),
