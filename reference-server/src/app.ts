@@ -24,7 +24,7 @@ export interface AppHandle {
   state: { ready: boolean };
   /** Open Server-Sent Event streams, ended at shutdown. */
   streams: EventStreams;
-  /** Virus scans of assembled files; absent when scanning is off. */
+  /** Virus scans of assembled files; absent when scanning is off or runs in workers. */
   scans?: ScanRunner;
 }
 
@@ -52,12 +52,14 @@ export function createApp(deps: ServerDeps): AppHandle {
   const app = new Koa({ proxy: config.trustProxy });
   const state = { ready: true };
   const scanner = deps.scanner ?? createScanner(config);
+  // PROCESSING=worker: files still wait in `scanning`, but worker processes scan them.
   const scans =
-    scanner && config.scan
+    scanner && config.scan && config.processing === 'inline'
       ? new ScanRunner({
           sessions: deps.sessions,
           blobs: deps.blobs,
           scanner,
+          locker: deps.locker,
           log,
           deadlineMs: config.scan.deadlineMs,
           concurrency: config.scan.concurrency,
@@ -70,7 +72,7 @@ export function createApp(deps: ServerDeps): AppHandle {
     log,
     allowedTypes: config.allowedTypes,
     keepGps: config.metadataKeepGps,
-    ...(scans ? { scans } : {}),
+    ...(scanner && config.scan ? { scanning: scans ? { runner: scans } : {} } : {}),
   });
 
   app.on('error', (err: unknown) => {

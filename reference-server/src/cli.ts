@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { startWorker } from './worker.js';
 
-/** `file-uploader-server`: configured only by environment variables (docs/configuration.md). */
+const USAGE = `Usage: file-uploader-server [worker]
+  (no argument)  the upload server
+  worker         a scan worker for PROCESSING=worker (docs/scanning.md)
+Configured by environment variables only (docs/configuration.md).`;
+
+/** `file-uploader-server [worker]`: configured only by environment variables. */
 async function main(): Promise<void> {
-  let config;
+  const args = process.argv.slice(2);
+  const command = args[0];
+  if (args.length > 1 || (command !== undefined && command !== 'worker')) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  let running;
   try {
-    config = loadConfig(process.env);
+    const config = loadConfig(process.env);
+    running = command === 'worker' ? await startWorker(config) : await startServer(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -14,7 +27,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const running = await startServer(config);
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     if (++signals > 1) process.exit(1); // A second signal means: now.

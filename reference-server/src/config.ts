@@ -60,6 +60,13 @@ export interface Config {
     /** Files scanned at once by this process. */
     concurrency: number;
   };
+  /**
+   * Where assembled files are scanned: in the server process (`inline`), or only in worker
+   * processes (`file-uploader-server worker`) that follow the outbox (`worker`).
+   */
+  processing: 'inline' | 'worker';
+  /** How often a worker lists the files waiting for a scan (besides following the outbox). */
+  workerPollIntervalMs: number;
   /** Events older than this are pruned from the outbox. */
   eventRetentionMs: number;
   /** Report GPS positions found in images' EXIF (removed from metadata by default). */
@@ -152,6 +159,8 @@ const EnvSchema = z.object({
   SCAN_TIMEOUT: duration('SCAN_TIMEOUT').default(150_000),
   SCAN_DEADLINE: duration('SCAN_DEADLINE').default(30 * 60_000),
   SCAN_CONCURRENCY: int('SCAN_CONCURRENCY', 1, 64).default(2),
+  PROCESSING: z.enum(['inline', 'worker']).default('inline'),
+  WORKER_POLL_INTERVAL: duration('WORKER_POLL_INTERVAL').default(30_000),
   EVENT_RETENTION: duration('EVENT_RETENTION').default(7 * 24 * 60 * 60_000),
   METADATA_KEEP_GPS: bool.default(false),
   WEBHOOK_URLS: z.string().optional(),
@@ -241,6 +250,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'CLAMD_STREAM_MAX_LENGTH is below MAX_FILE_BYTES: allowed files could never be scanned',
       );
     }
+  }
+  if (e.PROCESSING === 'worker' && !e.REDIS_URL && e.SESSION_STORE === 'memory') {
+    problems.push(
+      'PROCESSING=worker needs a store that worker processes share: SQLite (SESSION_STORE=embedded) or REDIS_URL',
+    );
   }
   if (e.REDIS_URL && 'SESSION_STORE' in present) {
     problems.push('SESSION_STORE does not apply when REDIS_URL is set (Redis is the store)');
@@ -339,6 +353,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           },
         }
       : {}),
+    processing: e.PROCESSING,
+    workerPollIntervalMs: e.WORKER_POLL_INTERVAL,
     eventRetentionMs: e.EVENT_RETENTION,
     metadataKeepGps: e.METADATA_KEEP_GPS,
     events: {

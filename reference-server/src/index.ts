@@ -20,3 +20,5 @@ export type {
 } from './events/redis-stream-consumer.js';
 export { connectRedis, createRedisClient } from './stores/redis-client.js';
 export type { RedisClient } from './stores/redis-client.js';
+export { startWorker } from './worker.js';
+export type { RunningWorker } from './worker.js';

@@ -47,19 +47,22 @@ export async function embeddedDeps(config: Config, log: Logger): Promise<ServerD
   };
 }
 
+/** The configured backends: Redis with `REDIS_URL`, else the embedded ones. */
+export async function configuredDeps(config: Config, log: Logger): Promise<ServerDeps> {
+  const { redis } = config;
+  // Loaded only when used: the Redis client library adds to every embedded start otherwise.
+  return redis
+    ? (await import('./redis-deps.js')).redisDeps({ ...config, redis }, log)
+    : embeddedDeps(config, log);
+}
+
 /** Starts the server: stores, app, background upkeep, and the HTTP listener. */
 export async function startServer(
   config: Config,
   options: { log?: Logger; deps?: ServerDeps } = {},
 ): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  const { redis } = config;
-  // Loaded only when used: the Redis client library adds to every embedded start otherwise.
-  const deps =
-    options.deps ??
-    (redis
-      ? await (await import('./redis-deps.js')).redisDeps({ ...config, redis }, log)
-      : await embeddedDeps(config, log));
+  const deps = options.deps ?? (await configuredDeps(config, log));
   const { app, assembler, state, streams, scans } = createApp(deps);
   const cleaner = new Cleaner({
     sessions: deps.sessions,

@@ -150,6 +150,8 @@ export function unsignedToken(payload: JWTPayload): string {
 export interface StartOptions {
   /** Reuse a data directory (default: a fresh temporary one). */
   dataDir?: string;
+  /** CLI arguments, e.g. `['worker']` (a worker answers `/readyz` too). Default none. */
+  args?: readonly string[];
 }
 
 export interface TestServer {
@@ -197,8 +199,8 @@ function testEnv(
   };
 }
 
-function spawnCli(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, NODE_ARGS, {
+function spawnCli(env: Record<string, string>, args: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -219,7 +221,7 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? (await tempDir());
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnPort(env, dataDir, await freePort());
+      return await startOnPort(env, dataDir, await freePort(), opts.args);
     } catch (err) {
       // Another process may take the free port before the server binds it: try another one.
       if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
@@ -231,6 +233,7 @@ async function startOnPort(
   env: Record<string, string>,
   dataDir: string,
   port: number,
+  args: readonly string[] = [],
 ): Promise<TestServer> {
   const fullEnv = testEnv(dataDir, port, env);
   const url = `http://127.0.0.1:${port}`;
@@ -239,7 +242,7 @@ async function startOnPort(
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    const current = spawnCli(fullEnv);
+    const current = spawnCli(fullEnv, args);
     child = current;
     current.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     current.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));

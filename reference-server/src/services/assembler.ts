@@ -40,8 +40,12 @@ export class Assembler {
       allowedTypes: readonly string[];
       /** Report GPS positions found in images (they are left out by default). */
       keepGps?: boolean;
-      /** Scans assembled files; without it files are ready at once (`scan: skipped`). */
-      scans?: ScanRunner;
+      /**
+       * Set when files are scanned: assembled files become `scanning`, and `runner`, when this
+       * process scans, takes them at once; without it worker processes find them in the outbox.
+       * Unset: files are ready at once (`scan: skipped`).
+       */
+      scanning?: { runner?: ScanRunner };
     },
   ) {}
 
@@ -141,14 +145,14 @@ export class Assembler {
     });
     const { bytesRead: _read, bytesInflated: _inflated, ...described } = contentMetadata;
     const settled = { objectKey: key, contentHash, contentMetadata: described, ...found };
-    const { scans } = this.deps;
-    if (!scans) {
+    const { scanning } = this.deps;
+    if (!scanning) {
       const scan = { result: 'skipped' } as const;
       return this.#finish(file, { status: 'ready', scan, ...settled });
     }
-    const scanning = await this.#finish(file, { status: 'scanning', ...settled });
-    if (scanning?.status === 'scanning') scans.enqueue(file.id);
-    return scanning;
+    const waiting = await this.#finish(file, { status: 'scanning', ...settled });
+    if (waiting?.status === 'scanning') scanning.runner?.enqueue(file.id);
+    return waiting;
   }
 
   async #finish(file: StoredFile, patch: FilePatch): Promise<StoredFile | undefined> {

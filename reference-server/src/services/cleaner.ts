@@ -18,7 +18,7 @@ export class Cleaner {
       sessions: SessionStore;
       blobs: BlobStore;
       assembler: Assembler;
-      /** Resumes scans that a restart interrupted. */
+      /** Resumes scans that a restart interrupted; absent when worker processes scan. */
       scans?: ScanRunner;
       log: Logger;
       intervalMs: number;

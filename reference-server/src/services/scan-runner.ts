@@ -3,6 +3,7 @@ import type { FileError, ScanOutcome } from '@file-uploader/protocol';
 import { scanWithRetry } from '../scan/scan-with-retry.js';
 import type { Scanner } from '../scan/scanner.js';
 import { ObjectExistsError, type BlobStore } from '../stores/blob-store.js';
+import type { Locker } from '../stores/locker.js';
 import type { SessionStore, StoredFile } from '../stores/session-store.js';
 import { fileEvent } from './file-events.js';
 
@@ -10,10 +11,20 @@ import { fileEvent } from './file-events.js';
 export const QUARANTINE_PREFIX = '.quarantine/';
 
 /**
+ * A scan lock is held past the file's deadline by this much: the last attempt may start just
+ * before the deadline and run up to the scanner's own bound on one scan (15 minutes).
+ */
+const LOCK_MARGIN_MS = 16 * 60_000;
+
+/**
  * Scans assembled files (status `scanning`) and settles them: `ready` when clean; `rejected`
  * (`infected`, object moved to quarantine, never downloadable) when malware is found; `failed`
  * (`scan_failed`) when no scan succeeded by the deadline. Fails closed: nothing but a clean
  * verdict releases a file. A shutdown leaves files `scanning` for the next start to resume.
+ *
+ * Each scan holds the lock `scan:<fileId>`, so processes sharing a Locker (Redis) never scan one
+ * file at once: a file whose lock is held elsewhere is skipped, and found again by whoever feeds
+ * this runner once the holder settled it or died (its lease ran out).
  */
 export class ScanRunner {
   readonly #queued = new Set<string>();
@@ -25,6 +36,8 @@ export class ScanRunner {
       sessions: SessionStore;
       blobs: BlobStore;
       scanner: Scanner;
+      /** Takes the per-file scan lock. */
+      locker: Locker;
       log: Logger;
       /** A file unscanned this long after it entered `scanning` fails. */
       deadlineMs: number;
@@ -67,9 +80,25 @@ export class ScanRunner {
   }
 
   async #scan(fileId: string): Promise<void> {
+    const { locker, log } = this.deps;
+    const lock = await locker.tryAcquire(`scan:${fileId}`, this.deps.deadlineMs + LOCK_MARGIN_MS);
+    if (!lock) {
+      log.debug({ fileId }, 'scan skipped: another process holds the file');
+      return;
+    }
+    try {
+      await this.#scanLocked(fileId);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #scanLocked(fileId: string): Promise<void> {
     const { sessions, blobs, scanner, log } = this.deps;
+    // Read under the lock: a holder that just finished has settled the file by now.
     const file = await sessions.getFile(fileId);
     if (!file || file.status !== 'scanning' || !file.objectKey) return;
+    log.info({ fileId }, 'scan started');
     const key = file.objectKey;
     // A file deleted (or settled elsewhere) while its scan waits to retry stops being scanned.
     const gone = new AbortController();
