@@ -122,67 +122,72 @@ describe('three instances, one Redis, one bucket', () => {
     await redis?.stop();
   });
 
-  test('20 uploads across the instances survive one of them being killed half-way', async () => {
-    const token = await instances[0]!.token(USER);
-    const uploader = createUploader({
-      endpoint: `${proxy.url}${API_PREFIX}`,
-      getToken: () => token,
-      retry: { retries: 30, minTimeoutMs: 20, maxTimeoutMs: 300 },
-      stallTimeoutMs: 15_000,
-      resume: false,
-    });
-    const files = Array.from({ length: UPLOADS }, (_, i) => sample(1024 * 1024 + i * 37_123));
-    const uploads: Upload[] = files.map((bytes, i) =>
-      uploader.add(
-        new File([bytes as Uint8Array<ArrayBuffer>], `f${i}.pdf`, { type: 'application/pdf' }),
-      ),
-    );
-    const total = files.reduce((sum, bytes) => sum + bytes.length, 0);
-    const confirmed = () => uploads.reduce((sum, u) => sum + u.progress.confirmedBytes, 0);
-    const halfway = await eventually(async () => confirmed() >= total / 2, 120_000, 20);
-    assert.ok(halfway, 'half of the bytes were confirmed');
-    const victim = instances[1]!;
-    await victim.kill(); // SIGKILL: whatever it was doing is cut off
-    proxy.backends.splice(proxy.backends.indexOf(victim.url), 1);
+  // Three servers, a Redis and the emulator on two cores: give it more than the default bound.
+  test(
+    '20 uploads across the instances survive one of them being killed half-way',
+    { timeout: 600_000 },
+    async () => {
+      const token = await instances[0]!.token(USER);
+      const uploader = createUploader({
+        endpoint: `${proxy.url}${API_PREFIX}`,
+        getToken: () => token,
+        retry: { retries: 30, minTimeoutMs: 20, maxTimeoutMs: 300 },
+        stallTimeoutMs: 15_000,
+        resume: false,
+      });
+      const files = Array.from({ length: UPLOADS }, (_, i) => sample(1024 * 1024 + i * 37_123));
+      const uploads: Upload[] = files.map((bytes, i) =>
+        uploader.add(
+          new File([bytes as Uint8Array<ArrayBuffer>], `f${i}.pdf`, { type: 'application/pdf' }),
+        ),
+      );
+      const total = files.reduce((sum, bytes) => sum + bytes.length, 0);
+      const confirmed = () => uploads.reduce((sum, u) => sum + u.progress.confirmedBytes, 0);
+      const halfway = await eventually(async () => confirmed() >= total / 2, 120_000, 20);
+      assert.ok(halfway, 'half of the bytes were confirmed');
+      const victim = instances[1]!;
+      await victim.kill(); // SIGKILL: whatever it was doing is cut off
+      proxy.backends.splice(proxy.backends.indexOf(victim.url), 1);
 
-    const results = await Promise.all(uploads.map((u) => u.done));
-    for (const [i, result] of results.entries()) {
-      assert.equal(result.status, 'ready', `upload ${i}`);
-      assert.equal(result.contentHash, contentHash(files[i]!), `content hash of upload ${i}`);
-    }
-    for (const url of instances.map((s) => s.url)) {
-      assert.ok((proxy.hits.get(url) ?? 0) > UPLOADS, `instance ${url} served chunks`);
-    }
+      const results = await Promise.all(uploads.map((u) => u.done));
+      for (const [i, result] of results.entries()) {
+        assert.equal(result.status, 'ready', `upload ${i}`);
+        assert.equal(result.contentHash, contentHash(files[i]!), `content hash of upload ${i}`);
+      }
+      for (const url of instances.map((s) => s.url)) {
+        assert.ok((proxy.hits.get(url) ?? 0) > UPLOADS, `instance ${url} served chunks`);
+      }
 
-    const bucket = gcs.storage().bucket(BUCKET);
-    const [objects] = await bucket.getFiles({ prefix: `objects/${USER}/` });
-    assert.equal(objects.length, UPLOADS, 'one final object per upload');
-    const stored = new Set(
-      await Promise.all(objects.map(async (o) => sha256((await o.download())[0]))),
-    );
-    for (const bytes of files) assert.ok(stored.has(sha256(bytes)), 'every file stored whole');
+      const bucket = gcs.storage().bucket(BUCKET);
+      const [objects] = await bucket.getFiles({ prefix: `objects/${USER}/` });
+      assert.equal(objects.length, UPLOADS, 'one final object per upload');
+      const stored = new Set(
+        await Promise.all(objects.map(async (o) => sha256((await o.download())[0]))),
+      );
+      for (const bytes of files) assert.ok(stored.has(sha256(bytes)), 'every file stored whole');
 
-    // Dedupe holds across instances: the same bytes again complete without a chunk.
-    const chunksBefore = proxy.chunkRequests;
-    const again = uploader.add(
-      new File([files[0]! as Uint8Array<ArrayBuffer>], 'again.pdf', { type: 'application/pdf' }),
-    );
-    const twin = await again.done;
-    assert.equal(twin.status, 'ready');
-    assert.equal(twin.contentHash, contentHash(files[0]!));
-    assert.equal(proxy.chunkRequests, chunksBefore, 'no chunk was sent for the duplicate');
+      // Dedupe holds across instances: the same bytes again complete without a chunk.
+      const chunksBefore = proxy.chunkRequests;
+      const again = uploader.add(
+        new File([files[0]! as Uint8Array<ArrayBuffer>], 'again.pdf', { type: 'application/pdf' }),
+      );
+      const twin = await again.done;
+      assert.equal(twin.status, 'ready');
+      assert.equal(twin.contentHash, contentHash(files[0]!));
+      assert.equal(proxy.chunkRequests, chunksBefore, 'no chunk was sent for the duplicate');
 
-    // Cleanup: an instance started with a short session lifetime sweeps staging at start;
-    // whatever the killed instance left half-written there goes.
-    const sweeper = await startTestServer({ ...env, SESSION_TTL: '1s' });
-    try {
-      const empty = await eventually(async () => {
-        const [staging] = await bucket.getFiles({ prefix: 'staging/' });
-        return staging.length === 0;
-      }, 30_000);
-      assert.ok(empty, 'no staging object is left');
-    } finally {
-      await sweeper.stop();
-    }
-  });
+      // Cleanup: an instance started with a short session lifetime sweeps staging at start;
+      // whatever the killed instance left half-written there goes.
+      const sweeper = await startTestServer({ ...env, SESSION_TTL: '1s' });
+      try {
+        const empty = await eventually(async () => {
+          const [staging] = await bucket.getFiles({ prefix: 'staging/' });
+          return staging.length === 0;
+        }, 30_000);
+        assert.ok(empty, 'no staging object is left');
+      } finally {
+        await sweeper.stop();
+      }
+    },
+  );
 });

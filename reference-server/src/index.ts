@@ -22,3 +22,5 @@ export { connectRedis, createRedisClient } from './stores/redis-client.js';
 export type { RedisClient } from './stores/redis-client.js';
 export { startWorker } from './worker.js';
 export type { RunningWorker } from './worker.js';
+export { InProcessEventBus } from './events/in-process-bus.js';
+export type { EventListener } from './events/in-process-bus.js';

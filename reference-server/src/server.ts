@@ -10,6 +10,7 @@ import { createLogger } from './request-context.js';
 import { createTokenVerifier } from './middleware/auth.js';
 import { memoryRateLimiters } from './middleware/rate-limit.js';
 import { FileCursorStore } from './events/file-cursor-store.js';
+import type { InProcessEventBus } from './events/in-process-bus.js';
 import { startRelays } from './events/start-relays.js';
 import { Cleaner } from './services/cleaner.js';
 import { createBlobStore } from './stores/create-blob-store.js';
@@ -23,6 +24,8 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   deps: ServerDeps;
+  /** Every event from now on, for code in this process: `events.subscribe(event => ...)`. */
+  events: InProcessEventBus;
   /** Stops accepting, lets in-flight requests finish within the shutdown bound, closes stores. */
   close(): Promise<void>;
 }
@@ -116,5 +119,5 @@ export async function startServer(
       await deps.closeShared?.();
       log.info('stopped');
     })());
-  return { server, url, deps, close };
+  return { server, url, deps, events: relays.local, close };
 }

@@ -4,13 +4,19 @@ import type { SessionStore } from '../stores/session-store.js';
 import type { Locker } from '../stores/locker.js';
 import type { CursorStore } from './cursor-store.js';
 import type { EventBus } from './event-bus.js';
+import { MemoryLocker } from '../stores/memory-locker.js';
 import { EventRelay } from './event-relay.js';
+import { InProcessEventBus } from './in-process-bus.js';
+import { MemoryCursorStore } from './memory-cursor-store.js';
+import { outboxTail } from '../services/scan-feed.js';
 import { RabbitMqBus } from './rabbitmq-bus.js';
 import { WebhookBus, webhookRelayName } from './webhook-bus.js';
 
 /** The relays this process runs, and how to stop them. */
 export interface RunningRelays {
   readonly relays: readonly EventRelay[];
+  /** Every event, for listeners in this process (`subscribe`). */
+  readonly local: InProcessEventBus;
   /** Stops every relay, then closes its bus. */
   stop(): Promise<void>;
 }
@@ -29,13 +35,31 @@ export function startRelays(deps: {
   eventBuses?: readonly { name: string; bus: EventBus }[];
   log: Logger;
 }): RunningRelays {
-  const { config, sessions, locker, cursors, log } = deps;
+  const { config, sessions, cursors, log } = deps;
   const started: { relay: EventRelay; bus: EventBus }[] = [];
-  const run = (name: string, bus: EventBus) => {
+  const run = (name: string, bus: EventBus, locker = deps.locker) => {
     const relay = new EventRelay({ name, sessions, bus, cursors, locker, log });
     relay.start();
     started.push({ relay, bus });
   };
+  // Listeners in this process get what happens from now on: a cursor and a lock of this
+  // process only, starting at the end of the outbox.
+  const local = new InProcessEventBus();
+  const localCursor = new MemoryCursorStore();
+  const localRelay = new EventRelay({
+    name: 'in-process',
+    sessions,
+    bus: local,
+    cursors: localCursor,
+    locker: new MemoryLocker(),
+    log,
+  });
+  const localStart = (async () => {
+    const tail = await outboxTail(sessions, 1);
+    if (tail !== undefined) await localCursor.set('in-process', tail);
+    localRelay.start();
+  })().catch((err: unknown) => log.error({ err }, 'in-process events failed to start'));
+  started.push({ relay: localRelay, bus: local });
   for (const endpoint of config.events.webhooks) {
     const bus = new WebhookBus({
       endpoints: [endpoint],
@@ -50,8 +74,10 @@ export function startRelays(deps: {
   for (const { name, bus } of deps.eventBuses ?? []) run(name, bus);
   if (started.length > 0) log.info({ relays: started.length }, 'event relays started');
   return {
+    local,
     relays: started.map((s) => s.relay),
     async stop() {
+      await localStart;
       await Promise.all(started.map((s) => s.relay.stop()));
       await Promise.all(started.map((s) => s.bus.close()));
       await cursors.close();

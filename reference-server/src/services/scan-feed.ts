@@ -117,7 +117,10 @@ export class ScanFeed {
  * the returned cursor and the true end (at most `slack`) are read again by the feed, which is
  * harmless. A store with other `seq`s is paged through instead.
  */
-async function outboxTail(sessions: SessionStore, slack: number): Promise<string | undefined> {
+export async function outboxTail(
+  sessions: SessionStore,
+  slack: number,
+): Promise<string | undefined> {
   const [first] = await sessions.readEvents({ limit: 1 });
   if (!first) return undefined;
   if (!/^\d{1,15}$/.test(first.seq)) return pageToTail(sessions, first.seq);
