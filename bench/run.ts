@@ -6,7 +6,8 @@ import { parseArgs, USAGE } from './src/args.js';
 import { buildServers } from './src/build.js';
 import type { BenchContext } from './src/context.js';
 import { saveResult, writeDocs } from './src/docs.js';
-import { machineInfo } from './src/machine.js';
+import { loadNow, machineInfo } from './src/machine.js';
+import { reducedSizeNote } from './src/reduced.js';
 import type { ScenarioId, ScenarioResult } from './src/results.js';
 import { textTable } from './src/table.js';
 import { bundle } from './scenarios/bundle.js';
@@ -63,9 +64,11 @@ async function main(): Promise<number> {
       failed.push(id);
       continue;
     }
+    const reduced = args.quick ? undefined : reducedSizeNote(id, args.sizes);
+    if (reduced) result.notes.push(reduced);
     results.push(result);
     print(result);
-    if (!args.quick) await saveResult({ ...result, machine });
+    if (!args.quick) await saveResult({ ...result, machine: { ...machine, loadEnd: loadNow() } });
   }
   if (failed.length > 0) console.log(`\nFailed: ${failed.join(', ')}`);
   if (!args.quick && results.length > 0) {

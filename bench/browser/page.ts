@@ -1,9 +1,9 @@
 /**
  * The benchmark page, bundled for Chromium. Each row is one function on `window.bench` that
- * uploads the page's payload Blob and returns the time it took, measured in the page. The element
- * row, once added, is one more function here (same payload, same timing) and one more row in
- * scenarios/browser.ts.
+ * uploads the page's payload Blob and returns the time it took, measured in the page.
  */
+import '@file-uploader/element/define';
+import type { BatchDoneEvent } from '@file-uploader/element';
 import { createUploader } from '@file-uploader/sdk';
 
 const PDF_HEADER = '%PDF-1.7\n';
@@ -51,6 +51,45 @@ async function sdkUpload(
   await upload.done;
   const ms = performance.now() - started;
   return { ms, stateMs, sessionId: upload.sessionId as string, fileId: upload.fileId as string };
+}
+
+/**
+ * `<file-uploader>` as a page uses it: a fresh element with `endpoint` and `getToken`, the payload
+ * picked through its own `<input type=file>` (in its shadow root: `files` set from a DataTransfer,
+ * then the `change` a pick fires), timed until its `batch-done`. The element is removed after.
+ */
+async function elementUpload(
+  endpoint: string,
+  token: string,
+): Promise<{ ms: number; sessionId: string; fileId: string }> {
+  const element = document.createElement('file-uploader');
+  element.endpoint = endpoint;
+  element.getToken = () => token;
+  document.body.append(element);
+  try {
+    await element.updateComplete;
+    const input = element.shadowRoot?.querySelector<HTMLInputElement>('input#input');
+    if (!input) throw new Error('no <input type=file> in the element');
+    const picked = new DataTransfer();
+    picked.items.add(new File([current()], 'payload.pdf', { type: 'application/pdf' }));
+    const done = new Promise<BatchDoneEvent>((resolve) =>
+      element.addEventListener('batch-done', resolve, { once: true }),
+    );
+    const started = performance.now();
+    input.files = picked.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    const { detail } = await done;
+    const ms = performance.now() - started;
+    const upload = detail.uploads[0];
+    if (detail.failed > 0 || detail.fileIds.length !== 1 || !upload?.sessionId) {
+      throw new Error(
+        `element batch ended with ${detail.failed} failed: ${upload?.state} ${upload?.error?.code ?? ''} ${upload?.error?.message ?? ''}`,
+      );
+    }
+    return { ms, sessionId: upload.sessionId, fileId: detail.fileIds[0] as string };
+  } finally {
+    element.remove();
+  }
 }
 
 /** Time the SDK spends hashing the payload (its content hash) before it initiates; then cancels. */
@@ -113,7 +152,15 @@ async function digestInMemory(piece: number): Promise<{ ms: number; bytes: numbe
   return { ms: performance.now() - started, bytes: bytes.length };
 }
 
-const bench = { makePayload, sdkUpload, sdkHashing, fetchPut, xhrChunks, digestInMemory };
+const bench = {
+  makePayload,
+  sdkUpload,
+  elementUpload,
+  sdkHashing,
+  fetchPut,
+  xhrChunks,
+  digestInMemory,
+};
 export type BenchPage = typeof bench;
 (globalThis as unknown as { bench: BenchPage }).bench = bench;
 document.body.dataset.ready = 'true';

@@ -13,10 +13,18 @@ import { profiled } from '../src/in-process-profile.js';
 import { phaseNote } from '../src/phases.js';
 import { alternate, type Contender, type Sample } from '../src/alternate.js';
 import type { BenchContext } from '../src/context.js';
+import { cpuDuring, cpuNote, type CpuSample } from '../src/cpu-usage.js';
 import { MiB, verifyStored, writePayload } from '../src/data.js';
 import { removeScratch, scratchDir } from '../src/processes.js';
 import { mib, times, type ScenarioResult } from '../src/results.js';
-import { startBare, startReference, startTus, storedObjectPath } from '../src/servers.js';
+import {
+  downloadedSha256,
+  startBare,
+  startGcsEmulator,
+  startReference,
+  startTus,
+  storedObjectPath,
+} from '../src/servers.js';
 import { mibPerSecond, pairedRatio, median, range } from '../src/stats.js';
 import type { ServerProcess } from '../src/processes.js';
 
@@ -62,10 +70,22 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         : {}),
     });
     servers.push(ours);
+    const gcs = await startGcsEmulator({ programs: ctx.programs, dir });
+    servers.push(gcs);
+    const oursGcs = await startReference({
+      programs: ctx.programs,
+      dataDir: path.join(dir, 'reference-gcs'),
+      maxFileBytes: size,
+      env: gcs.referenceEnv,
+    });
+    servers.push(oursGcs);
 
     let n = 0;
     /** Time per SDK state in each run of ours, to tell where its time goes. */
     const phases: Array<Record<string, number>> = [];
+    /** CPU time of each process in each run of ours, to tell which one the upload waits for. */
+    const cpuEmbedded: CpuSample[] = [];
+    const cpuGcs: CpuSample[] = [];
     const bareRun = (name: string, send: (url: string) => Promise<void>): Contender => ({
       name,
       run: () =>
@@ -105,7 +125,13 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         run: () =>
           timed(size, async () => {
             const user = `bench-${++n}`; // a new user each run: no duplicate shortcut
-            const send = () => sdkUpload(ours, payload, user);
+            const send = async () => {
+              const { result, cpu } = await cpuDuring({ 'reference server': ours }, () =>
+                sdkUpload(ours, payload, user),
+              );
+              cpuEmbedded.push(cpu);
+              return result;
+            };
             // With --profile, each run of ours overwrites the client profile: the last one stays.
             const { sessionId, fileId, stateMs } = ctx.profileDir
               ? await profiled(path.join(ctx.profileDir, 'sdk-client-throughput.cpuprofile'), send)
@@ -118,15 +144,30 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
             };
           }),
       },
-      // GCS row, not measured yet. The GCS BlobStore (reference-server/src/stores/
-      // gcs-blob-store.ts) and the emulator (test/gcs-emulator/) exist, but the server's
-      // configuration cannot select that store yet. Once it can: run the emulator as its own
-      // process (a bench/servers/ entry built by src/build.ts like the others), start the
-      // reference server with the GCS settings pointing at it, add a contender like `ours`
-      // above, and check the stored SHA-256 through the server's download route (the object
-      // is then not on disk), then delete it as `ours` does.
+      {
+        name: 'ours: Node SDK → reference server (GCS store → emulator process)',
+        run: () =>
+          timed(size, async () => {
+            const user = `bench-${++n}`;
+            const { result, cpu } = await cpuDuring(
+              { 'reference server': oursGcs, 'GCS emulator': gcs },
+              () => sdkUpload(oursGcs, payload, user),
+            );
+            cpuGcs.push(cpu);
+            const { fileId } = result;
+            return async () => {
+              // The object is in the emulator's bucket: read back through a signed download URL.
+              const stored = await downloadedSha256(oursGcs, user, fileId);
+              if (stored !== sha) {
+                throw new Error(`ours (GCS): stored SHA-256 ${stored} differs from ${sha}`);
+              }
+              await deleteStored(oursGcs, user, fileId);
+            };
+          }),
+      },
     ];
-    const [naive, tus8, tusOne, oursSdk] = candidates as [
+    const [naive, tus8, tusOne, oursSdk, oursGcsSdk] = candidates as [
+      Contender,
       Contender,
       Contender,
       Contender,
@@ -151,16 +192,14 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       ratios.set(pair.candidate.name, ratio);
       rows.push([pair.candidate.name, median(values).toFixed(0), spread(values), times(ratio)]);
     }
-    rows.push([
-      'ours with the GCS store → test emulator',
-      '—',
-      '—',
-      'not measured: the server cannot be configured for GCS yet',
-    ]);
 
     const oursRatio = ratios.get(oursSdk.name) as number;
     const tusRatio = ratios.get(tus8.name) as number;
-    const notes: string[] = [phaseNote('the Node SDK', phases)];
+    const notes: string[] = [
+      phaseNote('the Node SDK', phases),
+      cpuNote('ours (embedded store)', cpuEmbedded),
+      cpuNote('ours with the GCS store', cpuGcs),
+    ];
     if (profiling) {
       await ours.stop(30_000); // a clean exit writes the profile
       notes.push(
@@ -174,7 +213,11 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         `One ${mib(size)} file of random bytes (with a PDF header, which the reference server`,
         `checks), uploaded over 127.0.0.1. Each client runs in the benchmark process, each server`,
         'in its own process. Every run is checked by the SHA-256 of the stored file (on disk, or',
-        `the reference server's stored object), outside the timed part. Time ends when the upload`,
+        `the reference server's stored object), outside the timed part. The GCS row runs a second`,
+        'reference server with `STORAGE=gcs` against the GCS emulator of the tests',
+        '(test/gcs-emulator, objects in memory) in its own process; its stored object is read back',
+        `through the server's download route (a v4 signed URL to the emulator) and hashed.`,
+        `Time ends when the upload`,
         `is complete: for ours, when the SDK's \`done\` resolves (file assembled, type-checked,`,
         `ready); ours uses the server's default chunk size (${mib(DEFAULT_CHUNK_SIZE)}) and the`,
         `SDK's defaults (3 chunks in flight, digests on). Ratios are medians of throughput ratios`,
@@ -209,6 +252,10 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
           ratio: ratios.get(tusOne.name) as number,
         },
         { label: 'ours: SDK → reference server', ratio: oursRatio },
+        {
+          label: 'ours: SDK → reference server, GCS',
+          ratio: ratios.get(oursGcsSdk.name) as number,
+        },
       ],
       settings: {
         size: mib(size),

@@ -1,6 +1,6 @@
 /**
  * Builds what the benchmark runs as separate programs: the reference server (from its sources),
- * the bare and tus servers, and the browser page. One esbuild setup for all, so every server is
+ * the bare and tus servers, the GCS emulator of the tests, and the browser page. One esbuild setup for all, so every server is
  * plain JavaScript in a plain `node` process: no TypeScript loader in the measured process (it
  * would add its own memory to the peak RSS figures).
  */
@@ -23,15 +23,17 @@ export interface ServerPrograms {
   referenceServer: string;
   bareServer: string;
   tusServer: string;
+  gcsEmulator: string;
 }
 
-/** Bundles the three servers into bench/dist (resolving node_modules from the repo root). */
+/** Bundles the servers and the GCS emulator into bench/dist (resolving node_modules from the repo root). */
 export async function buildServers(): Promise<ServerPrograms> {
   await build({
     entryPoints: {
       'reference-server': path.join(REPO_ROOT, 'reference-server', 'src', 'cli.ts'),
       'bare-server': path.join(BENCH_DIR, 'servers', 'bare-server.ts'),
       'tus-server': path.join(BENCH_DIR, 'servers', 'tus-server.ts'),
+      'gcs-emulator': path.join(BENCH_DIR, 'servers', 'gcs-emulator.ts'),
     },
     outdir: BUILD_DIR,
     outExtension: { '.js': '.mjs' },
@@ -48,6 +50,7 @@ export async function buildServers(): Promise<ServerPrograms> {
     referenceServer: path.join(BUILD_DIR, 'reference-server.mjs'),
     bareServer: path.join(BUILD_DIR, 'bare-server.mjs'),
     tusServer: path.join(BUILD_DIR, 'tus-server.mjs'),
+    gcsEmulator: path.join(BUILD_DIR, 'gcs-emulator.mjs'),
   };
 }
 

@@ -25,6 +25,7 @@ const result: SavedResult = {
     os: 'Linux',
     node: 'v20',
     load: 1,
+    loadEnd: 2.5,
     curl: '8',
   },
 };
@@ -42,6 +43,7 @@ test('the docs list every budget with its verdict, and the scenarios not run yet
     doc,
     /## 5\. Bundle sizes\n\nRun 2026-01-02 03:04 UTC in 2 s with `npm run bench -- bundle`/,
   );
+  assert.match(doc, /; load 1 at start, 2\.5 at end \(1-minute average\)\./);
   assert.ok(doc.includes('| ours: SDK | 9.5 KB |'));
   assert.ok(!doc.includes('benchmarks.svg'), 'no chart without throughput results');
 });

@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   /** 1-minute load average when the scenario started: a shared machine shows it here. */
   load: number;
+  /** 1-minute load average when the scenario ended. */
+  loadEnd?: number;
   curl: string;
 }
 
@@ -26,11 +28,17 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    load: Number(os.loadavg()[0]?.toFixed(2)),
+    load: loadNow(),
     curl,
   };
 }
 
+/** The 1-minute load average now, rounded for the docs. */
+export function loadNow(): number {
+  return Number(os.loadavg()[0]?.toFixed(2));
+}
+
 export function describeMachine(m: MachineInfo): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; curl ${m.curl}; load ${m.load} at start`;
+  const load = m.loadEnd === undefined ? '' : `, ${m.loadEnd} at end`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; curl ${m.curl}; load ${m.load} at start${load} (1-minute average)`;
 }

@@ -2,7 +2,7 @@
  * Child processes and scratch space of a benchmark run. Servers run as their own processes so
  * their peak memory can be read from /proc, and everything started here is killed on exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -66,6 +66,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): Promise<number>;
+  /** CPU time (user + system) the process has used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL; resolves when the process is gone. */
@@ -96,10 +98,16 @@ export async function vmHwm(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
-/** Starts `node <args>` with `env` and waits until `ready` resolves. */
-export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, options.args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+interface Launched {
+  child: ChildProcess;
+  gone: Promise<void>;
+  output(): string;
+}
+
+/** Starts `node <args>` with `env`, keeping its last output for error messages. */
+function launch(args: string[], env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -110,25 +118,36 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   };
   child.stdout?.setEncoding('utf8').on('data', keep);
   child.stderr?.setEncoding('utf8').on('data', keep);
-  const url = `http://127.0.0.1:${options.port}`;
-  const gone = exited(child);
+  return { child, gone: exited(child), output: () => output };
+}
+
+/** Waits for `ready`, or fails (killing the child) when the child exits first. */
+async function readyOrKill<T>(name: string, run: Launched, ready: Promise<T>): Promise<T> {
+  const { child, gone } = run;
+  ready.catch(() => undefined); // settled after an early exit: nobody waits for it then
   const failed = gone.then(() => {
-    throw new Error(`${options.name} exited early (code ${child.exitCode})\n${output}`);
+    throw new Error(`${name} exited early (code ${child.exitCode})\n${run.output()}`);
   });
   try {
-    await Promise.race([options.ready(url), failed]);
+    return await Promise.race([ready, failed]);
   } catch (err) {
     child.kill('SIGKILL');
     await gone;
     throw err;
+  } finally {
+    failed.catch(() => undefined);
   }
-  failed.catch(() => undefined);
+}
+
+function serverProcess(name: string, port: number, url: string, run: Launched): ServerProcess {
+  const { child, gone } = run;
   return {
-    name: options.name,
-    port: options.port,
+    name,
+    port,
     url,
     pid: child.pid as number,
     peakRss: () => vmHwm(child.pid as number),
+    cpuSeconds: () => cpuSeconds(child.pid as number),
     async stop(graceMs = 10_000) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -139,8 +158,71 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
       child.kill('SIGKILL');
       await gone;
     },
-    output: () => output,
+    output: run.output,
   };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux unless told otherwise). */
+let userHz: number | undefined;
+
+/** CPU time (user + system) of a live process, in seconds, from /proc. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  if (userHz === undefined) {
+    try {
+      userHz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      userHz = 100;
+    }
+  }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime, stime: 14, 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / userHz;
+}
+
+/** Starts `node <args>` with `env` and waits until `ready` resolves. */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const run = launch(options.args, options.env);
+  const url = `http://127.0.0.1:${options.port}`;
+  await readyOrKill(options.name, run, options.ready(url));
+  return serverProcess(options.name, options.port, url, run);
+}
+
+/**
+ * Starts a server that picks its own port and announces itself with one JSON line on stdout
+ * holding at least its `url`; resolves with the process and that line, parsed.
+ */
+export async function spawnAnnouncing<T extends { url: string }>(options: {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<{ server: ServerProcess; announced: T }> {
+  const run = launch(options.args, options.env);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const announced = new Promise<T>((resolve, reject) => {
+    let line = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${options.name} did not announce itself within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onData = (text: string) => {
+      line += text;
+      const end = line.indexOf('\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      run.child.stdout?.off('data', onData);
+      try {
+        resolve(JSON.parse(line.slice(0, end)) as T);
+      } catch {
+        reject(new Error(`${options.name} announced something else: ${line.slice(0, end)}`));
+      }
+    };
+    run.child.stdout?.on('data', onData);
+  });
+  const parsed = await readyOrKill(options.name, run, announced);
+  const port = Number(new URL(parsed.url).port);
+  return { server: serverProcess(options.name, port, parsed.url, run), announced: parsed };
 }
 
 /** Polls `url` until it answers 2xx, for at most `timeoutMs`. */

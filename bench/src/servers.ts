@@ -1,10 +1,17 @@
 /** Starting the servers under test as child processes on 127.0.0.1. */
-import { createHmac, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { HEADERS, routePath, type DownloadResponse } from '@file-uploader/protocol';
 import type { ServerPrograms } from './build.js';
 import { MiB } from './data.js';
-import { freePort, spawnServer, waitHttp, type ServerProcess } from './processes.js';
+import {
+  freePort,
+  spawnAnnouncing,
+  spawnServer,
+  waitHttp,
+  type ServerProcess,
+} from './processes.js';
 
 export interface BareOptions {
   programs: ServerPrograms;
@@ -120,4 +127,58 @@ export async function storedObjectPath(
   const names = await readdir(dir);
   if (names.length !== 1) throw new Error(`expected one object in ${dir}`);
   return path.join(dir, names[0] as string);
+}
+
+export interface GcsEmulatorProcess extends ServerProcess {
+  /** The reference server's settings for the emulator's bucket (STORAGE=gcs, GCS_*). */
+  readonly referenceEnv: Record<string, string>;
+}
+
+/**
+ * The GCS emulator of the tests as its own process (bench/servers/gcs-emulator.ts), with one
+ * bucket; its service-account key is written to `dir` for the reference server's GCS_KEY_FILE.
+ */
+export async function startGcsEmulator(opts: BareOptions): Promise<GcsEmulatorProcess> {
+  const bucket = 'bench-uploads';
+  const { server, announced } = await spawnAnnouncing<{
+    url: string;
+    projectId: string;
+    serviceAccountKey: unknown;
+  }>({ name: 'GCS emulator', args: [opts.programs.gcsEmulator], env: { BUCKET: bucket } });
+  const keyFile = path.join(opts.dir, 'gcs-key.json');
+  await writeFile(keyFile, JSON.stringify(announced.serviceAccountKey), { mode: 0o600 });
+  return {
+    ...server,
+    referenceEnv: {
+      STORAGE: 'gcs',
+      GCS_BUCKET: bucket,
+      GCS_API_ENDPOINT: announced.url,
+      GCS_PROJECT_ID: announced.projectId,
+      GCS_KEY_FILE: keyFile,
+    },
+  };
+}
+
+/**
+ * SHA-256 (hex) of a ready file as its owner downloads it: the server's download route gives a
+ * URL (a signed GCS URL under STORAGE=gcs), whose body is hashed as it streams.
+ */
+export async function downloadedSha256(
+  server: ReferenceServer,
+  user: string,
+  fileId: string,
+): Promise<string> {
+  const res = await fetch(server.url + routePath('download', { fileId }), {
+    headers: { [HEADERS.authorization]: `Bearer ${server.token(user)}` },
+  });
+  if (!res.ok) throw new Error(`download link for ${fileId}: ${res.status} ${await res.text()}`);
+  const { url } = (await res.json()) as DownloadResponse;
+  const file = await fetch(url);
+  if (!file.ok || !file.body) throw new Error(`GET ${url}: ${file.status} ${await file.text()}`);
+  const hash = createHash('sha256');
+  const reader = file.body.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    hash.update(part.value);
+  }
+  return hash.digest('hex');
 }

@@ -362,7 +362,17 @@ export async function request<T = unknown>(
   url: string,
   init: RequestInit = {},
 ): Promise<ApiResponse<T>> {
-  const res = await fetch(url, { redirect: 'manual', ...init });
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'manual', ...init });
+  } catch (err) {
+    // A kept-alive connection the server closed just as the request went out: no byte of an
+    // answer came back, so the request is sent once more on a new connection. A server that
+    // is down fails the second attempt too.
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw err;
+    res = await fetch(url, { redirect: 'manual', ...init });
+  }
   const raw = Buffer.from(await res.arrayBuffer());
   return {
     status: res.status,
