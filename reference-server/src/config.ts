@@ -44,6 +44,8 @@ export interface Config {
   /** Bound on waiting for in-flight requests at shutdown. */
   shutdownTimeoutMs: number;
   cleanupIntervalMs: number;
+  /** Period of the pass that takes over assemblies and scans a dead process left half-done. */
+  recoveryIntervalMs: number;
   /** A chunk body that sends nothing for this long is dropped. */
   bodyTimeoutMs: number;
   trustProxy: boolean;
@@ -151,6 +153,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW: duration('RATE_LIMIT_WINDOW').default(60_000),
   SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT').default(10_000),
   CLEANUP_INTERVAL: duration('CLEANUP_INTERVAL').default(600_000),
+  RECOVERY_INTERVAL: duration('RECOVERY_INTERVAL').default(15_000),
   BODY_TIMEOUT: duration('BODY_TIMEOUT').default(30_000),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -337,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     cleanupIntervalMs: e.CLEANUP_INTERVAL,
+    recoveryIntervalMs: e.RECOVERY_INTERVAL,
     bodyTimeoutMs: e.BODY_TIMEOUT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,

@@ -74,6 +74,7 @@ export async function startServer(
     ...(scans ? { scans } : {}),
     log,
     intervalMs: config.cleanupIntervalMs,
+    recoveryIntervalMs: config.recoveryIntervalMs,
     eventRetentionMs: config.eventRetentionMs,
     sessionTtlMs: config.sessionTtlMs,
   });

@@ -14,6 +14,7 @@ import { startRedis, type TestRedis } from '../../test/harness/redis.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { RedisStreamConsumer } from '../src/events/redis-stream-consumer.js';
 import { connectRedis, createRedisClient } from '../src/stores/redis-client.js';
+import { RedisSessionStore } from '../src/stores/redis-session-store.js';
 import { pdf, randomBytes } from './fixtures.js';
 import {
   api,
@@ -166,10 +167,13 @@ describe('a Redis outage mid-upload', () => {
 describe('two instances sharing Redis and DATA_DIR', () => {
   let a: TestServer;
   let b: TestServer;
+  let env: Record<string, string>;
+  let dataDir: string;
 
   before(async () => {
-    const env = deployment();
-    const dataDir = await tempDir();
+    // No periodic recovery here: the tests below decide when a half-done assembly is taken up.
+    env = deployment({ RECOVERY_INTERVAL: '1h' });
+    dataDir = await tempDir();
     // One after the other: two starting processes at once strain a small test machine.
     a = await startTestServer(env, { dataDir });
     b = await startTestServer(env, { dataDir });
@@ -223,6 +227,86 @@ describe('two instances sharing Redis and DATA_DIR', () => {
     assert.equal(second.file.status, 'ready');
     assert.equal(second.file.duplicateOf, first.ids.fileId);
     await expectDownload(api(b, await b.token(USER)), second.ids.fileId, bytes);
+  });
+
+  /**
+   * The state an instance leaves when it dies while assembling: every chunk stored, the file
+   * `assembling`, and the file's lock held until its lease runs out (`leaseMs`). Made here the
+   * way the assembler makes it: the lock is taken, then the file moves to `assembling`.
+   */
+  async function diedWhileAssembling(bytes: Buffer, leaseMs: number) {
+    const { ids, file } = await initiate(a, bytes);
+    for (let i = 0; i < file.totalChunks - 1; i++) {
+      assert.equal((await sendChunk(a, ids, bytes, i)).status, 200);
+    }
+    const client = createRedisClient({ url: redis.url, commandTimeoutMs: 3_000 });
+    assert.ok(await connectRedis(client, 5_000));
+    const keyPrefix = env.REDIS_KEY_PREFIX!;
+    const store = new RedisSessionStore({ client, keyPrefix, ownsClient: true });
+    try {
+      const lock = `${keyPrefix}lock:file:${ids.fileId}`;
+      assert.equal(
+        await client.set(lock, 'dead-instance', {
+          condition: 'NX',
+          expiration: { type: 'PX', value: leaseMs },
+        }),
+        'OK',
+      );
+      const last = await sendChunk(a, ids, bytes, file.totalChunks - 1);
+      assert.equal(last.status, 200, JSON.stringify(last.body));
+      assert.equal(last.body.status, 'uploading', 'the lock holder was left to assemble');
+      assert.ok(await store.transitionFile(ids.fileId, ['uploading'], { status: 'assembling' }));
+    } finally {
+      await store.close();
+    }
+    return { ids, file, lock: `${keyPrefix}lock:file:${ids.fileId}` };
+  }
+
+  it('takes over the assembly of a dead instance when the last chunk comes again', async () => {
+    const bytes = sample(3 * 256 * 1024 + 999);
+    const { ids, file, lock } = await diedWhileAssembling(bytes, 60_000);
+    const last = file.totalChunks - 1;
+    // While the dead instance's lease lasts, its assembly is not taken from it.
+    const early = await sendChunk(b, ids, bytes, last);
+    assert.equal(early.status, 200, JSON.stringify(early.body));
+    assert.equal(early.body.status, 'assembling');
+
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      await client.del(lock); // the lease ran out
+    } finally {
+      client.destroy();
+    }
+    const again = await sendChunk(b, ids, bytes, last);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.status, 'ready', 'assembled within the repeated request');
+    assert.equal(assemblies(b, ids.fileId), 1);
+    await expectStoredObject(a, USER, ids, bytes);
+  });
+
+  it('finishes the assembly of a dead instance in the recovery pass, without any request', async () => {
+    const bytes = sample(2 * 256 * 1024 + 4321);
+    const { ids, lock } = await diedWhileAssembling(bytes, 60_000);
+    const c = await startTestServer({ ...env, RECOVERY_INTERVAL: '200ms' }, { dataDir });
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const before = await api(c, await c.token(USER)).status(ids.fileId);
+      assert.equal(before.body.status, 'assembling', 'left alone while the lease lasts');
+      await client.del(lock); // the lease ran out
+      const ready = await eventually(async () => {
+        const res = await api(a, await a.token(USER)).status(ids.fileId);
+        return res.body.status === 'ready';
+      });
+      assert.ok(ready, 'the file became ready');
+      assert.equal(assemblies(c, ids.fileId), 1, 'the new instance assembled it');
+      assert.equal(assemblies(a, ids.fileId) + assemblies(b, ids.fileId), 0);
+      await expectStoredObject(a, USER, ids, bytes);
+    } finally {
+      client.destroy();
+      await c.stop();
+    }
   });
 
   it('answers 423 with Retry-After to a delete while another instance holds the file lock', async () => {

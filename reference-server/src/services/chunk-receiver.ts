@@ -131,7 +131,11 @@ export class ChunkReceiver {
       if (!stored?.equals(meter.digest())) {
         throw new HttpError('conflict', `The file is ${file.status} and takes no new bytes.`);
       }
-      return this.#response(session, file, plan);
+      // A client sends its last chunk again when the answer was lost, which is what a server
+      // dying mid-assembly looks like: take the assembly over if nobody holds the file's lock.
+      const current =
+        file.status === 'assembling' ? await this.deps.assembler.assembleIfComplete(file.id) : file;
+      return this.#response(session, current ?? file, plan);
     }
 
     const staged = await blobs.stageChunk(plan.ref, meter).catch((err: unknown) => {

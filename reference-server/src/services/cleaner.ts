@@ -7,11 +7,13 @@ import type { ScanRunner } from './scan-runner.js';
 
 /**
  * Background upkeep: removes the chunks of expired sessions (their unfinished files end
- * `failed` with `session_expired`), and finishes assemblies a crash interrupted.
+ * `failed` with `session_expired`), and, more often, finishes assemblies and scans that a
+ * crashed process (this one before a restart, or another instance) left half-done.
  */
 export class Cleaner {
-  #timer?: NodeJS.Timeout;
-  #running?: Promise<void>;
+  #stopped = true;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -22,6 +24,12 @@ export class Cleaner {
       scans?: ScanRunner;
       log: Logger;
       intervalMs: number;
+      /**
+       * Period of the recovery pass alone. An assembly or scan is only taken over once its
+       * holder's lock is free (a dead instance's lease ran out), so this bounds how long a file
+       * waits beyond that.
+       */
+      recoveryIntervalMs: number;
       /** Events older than this are pruned. */
       eventRetentionMs: number;
       /** Staging objects older than this belong to expired sessions. */
@@ -29,27 +37,53 @@ export class Cleaner {
     },
   ) {}
 
-  /** Runs once now, then every interval. */
+  /** Runs the whole job now and every `intervalMs`; the recovery pass every `recoveryIntervalMs`. */
   start(): void {
-    this.#schedule(0);
+    this.#stopped = false;
+    this.#every(0, this.deps.intervalMs, 'cleanup', () => this.runOnce());
+    const recovery = this.deps.recoveryIntervalMs;
+    this.#every(recovery, recovery, 'recovery', () => this.recover());
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await Promise.all(this.#running);
   }
 
-  #schedule(delay: number): void {
-    this.#timer = setTimeout(() => {
-      this.#running = this.runOnce()
+  /** Runs `job` after `delay`, then `interval` after each run ends (runs never overlap). */
+  #every(delay: number, interval: number, name: string, job: () => Promise<unknown>): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      const run = job()
         .then(() => undefined)
-        .catch((err: unknown) => this.deps.log.error({ err }, 'cleanup failed'))
+        .catch((err: unknown) => this.deps.log.error({ err }, `${name} failed`))
         .finally(() => {
-          if (this.#timer) this.#schedule(this.deps.intervalMs);
+          this.#running.delete(run);
+          if (!this.#stopped) this.#every(interval, interval, name, job);
         });
+      this.#running.add(run);
     }, delay);
-    this.#timer.unref();
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  /**
+   * Takes up files whose processing stopped half-way: `assembling` files are assembled (the
+   * assembler takes the file's lock, so one still being assembled elsewhere is left alone) and
+   * `scanning` files are queued for this process's scanner (which takes a per-file lock too).
+   */
+  async recover(): Promise<void> {
+    const { sessions, assembler } = this.deps;
+    for (const file of await sessions.listFilesByStatus(['assembling'], 100)) {
+      await assembler.assembleIfComplete(file.id);
+    }
+    if (this.deps.scans) {
+      for (const file of await sessions.listFilesByStatus(['scanning'], 1000)) {
+        this.deps.scans.enqueue(file.id);
+      }
+    }
   }
 
   /**
@@ -70,15 +104,8 @@ export class Cleaner {
 
   /** One pass; returns how many sessions were cleaned. */
   async runOnce(now = Date.now()): Promise<number> {
-    const { sessions, blobs, assembler, log } = this.deps;
-    for (const file of await sessions.listFilesByStatus(['assembling'], 100)) {
-      await assembler.assembleIfComplete(file.id);
-    }
-    if (this.deps.scans) {
-      for (const file of await sessions.listFilesByStatus(['scanning'], 1000)) {
-        this.deps.scans.enqueue(file.id);
-      }
-    }
+    const { sessions, blobs, log } = this.deps;
+    await this.recover();
     const pruned = await sessions.pruneEvents(now - this.deps.eventRetentionMs);
     if (pruned > 0) log.info({ events: pruned }, 'old events pruned');
     let cleaned = 0;
