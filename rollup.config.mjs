@@ -7,7 +7,7 @@ import { dts } from 'rollup-plugin-dts';
 const packages = [
   { dir: 'packages/protocol', entries: ['index'] },
   { dir: 'packages/sdk', entries: ['index', 'node'] },
-  { dir: 'packages/element', entries: ['index', 'define'] },
+  { dir: 'packages/element', entries: ['index', 'define', 'locales/de'] },
 ];
 
 /** Bare imports stay imports: a package's dependencies are installed beside it. */
@@ -93,4 +93,14 @@ const standaloneElement = {
   ],
 };
 
-export default [...packages.flatMap(browserPackage), standaloneElement];
+/** German beside the one-file bundle: `<script type="module" src="/file-uploader-de.js">`. */
+const standaloneGerman = {
+  input: 'packages/element/src/locales/de.ts',
+  output: { file: 'packages/element/dist/file-uploader-de.js', format: 'es', sourcemap: true },
+  plugins: [
+    nodeResolve({ exportConditions: ['source', 'production'], extensions: ['.ts', '.js'] }),
+    esbuild({ target: 'es2022', tsconfig: 'tsconfig.base.json', minify: true }),
+  ],
+};
+
+export default [...packages.flatMap(browserPackage), standaloneElement, standaloneGerman];

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/harness/chromium-flags.mjs';
+import { CHROMIUM_ARGS, ensureChromium } from '../../test/harness/chromium.js';
 import type { BenchPage } from '../browser/page.js';
 import { buildPage } from './build.js';
 import { removeScratch, scratchDir } from './processes.js';
@@ -42,8 +42,10 @@ export async function startBrowser(): Promise<BenchBrowser> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let browser: Browser | undefined;
   try {
+    // Installed from Debian's packages when missing, as the tests do.
+    const executablePath = await ensureChromium();
     browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       headless: true,
       args: [...CHROMIUM_ARGS],
       timeout: 60_000,

@@ -14,7 +14,7 @@ import { formatBytes, formatPercent } from './format.js';
 import { LiveAnnouncer } from './live-announcer.js';
 import { ResumeController } from './resume-controller.js';
 import { renderDropZone } from './drop-zone.js';
-import { de, en, errorKey, rejectionMessage, t, tn, type Strings } from './strings.js';
+import { en, errorKey, rejectionMessage, t, tn, type Strings } from './strings.js';
 import { UploadController } from './upload-controller.js';
 import {
   nearLimit,
@@ -104,6 +104,22 @@ export class FileUploader extends LitElement {
   static formAssociated = true;
   static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
+  /** Text tables by lowercase language tag; English is built in. */
+  static readonly #locales = new Map<string, Partial<Strings>>();
+  static readonly #connected = new Set<FileUploader>();
+
+  /**
+   * Adds the texts of a language (`de`, `pt-br`), picked by `locale` or the nearest `lang`:
+   * an exact tag first, then its language (`de-AT` → `de`). Missing texts fall back to English.
+   * Elements already on the page switch at once. German ships as
+   * `@file-uploader/element/locales/de` (or `file-uploader-de.js` beside the one-file bundle),
+   * which calls this when imported.
+   */
+  static addLocale(tag: string, strings: Partial<Strings>): void {
+    FileUploader.#locales.set(tag.toLowerCase(), strings);
+    for (const element of FileUploader.#connected) element.requestUpdate();
+  }
+
   /** Base URL of the upload protocol's routes. */
   @property() endpoint = API_PREFIX;
   /** Allowed types: extensions, MIME types and wildcards (`.pdf,.docx,image/*`); empty allows every type the server knows. */
@@ -167,6 +183,16 @@ export class FileUploader extends LitElement {
     );
     this.addEventListener('upload-progress', () => this.#announcer.progress(this.#overallBytes()));
     this.addEventListener('batch-done', () => this.#say('announceAllDone'));
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    FileUploader.#connected.add(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    FileUploader.#connected.delete(this);
   }
 
   /** Ids of the uploaded files, in list order: the form value. */
@@ -264,8 +290,9 @@ export class FileUploader extends LitElement {
   }
 
   get #strings(): Strings {
-    const german = this.#locale.toLowerCase().startsWith('de');
-    return { ...(german ? de : en), ...this.strings };
+    const tag = this.#locale.toLowerCase();
+    const locales = FileUploader.#locales;
+    return { ...en, ...(locales.get(tag) ?? locales.get(tag.split('-')[0]!)), ...this.strings };
   }
 
   #say(key: 'announceReady' | 'announceAllDone', name = ''): void {

@@ -10,7 +10,8 @@ export type { ResumeHost } from './resume-controller.js';
 export { EntryState, entryState } from './file-entry.js';
 export type { FileEntry } from './file-entry.js';
 export { RowAction } from './file-row.js';
-export { en, de, t, tn } from './strings.js';
+export { en, t, tn } from './strings.js';
+export { de } from './strings-de.js';
 export type { Strings, StringKey } from './strings.js';
 export {
   RejectionCode,

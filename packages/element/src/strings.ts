@@ -1,10 +1,9 @@
 import type { UploadState } from '@file-uploader/sdk';
 import { formatBytes } from './format.js';
 import { en } from './strings-en.js';
-import { de } from './strings-de.js';
 import type { Rejection, RejectionCode } from './validation.js';
 
-export { en, de };
+export { en };
 
 /**
  * Every text the element shows or announces. `{name}` marks a parameter filled in by {@link t}.

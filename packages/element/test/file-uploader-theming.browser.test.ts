@@ -1,5 +1,7 @@
 import { emulateMedia } from '@web/test-runner-commands';
-import { de, en } from '../src/strings.js';
+import { FileUploader } from '../src/file-uploader.js';
+import { de } from '../src/locales/de.js';
+import { en } from '../src/strings.js';
 import { LiveAnnouncer } from '../src/live-announcer.js';
 import {
   $,
@@ -43,6 +45,18 @@ describe('<file-uploader>: texts, locales, theming and slots', () => {
     pick(element, [randomFile(20 * KiB, 'bericht.pdf')]);
     await waitForState(element, 'bericht.pdf', de.stateReady);
     await expectAccessible(element);
+  });
+
+  it('takes a language added later, at once, by its tag or by the language of a regional tag', async () => {
+    const element = await mount(serve(), { locale: 'pt-BR' });
+    equal(text(element, '[part="browse-button"]'), en.browse);
+    FileUploader.addLocale('pt', { browse: 'Escolher arquivos' });
+    await element.updateComplete;
+    equal(text(element, '[part="browse-button"]'), 'Escolher arquivos');
+    ok(text(element, '[part="drop-zone"]').includes(en.dropIdle), 'missing texts stay English');
+    element.setAttribute('locale', 'de-AT');
+    await element.updateComplete;
+    equal(text(element, '[part="browse-button"]'), de.browse);
   });
 
   it('speaks German with locale="de", numbers formatted by Intl', async () => {

@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { UploadState } from '@file-uploader/sdk';
+import { de } from '../src/strings-de.js';
 import {
-  de,
   en,
   errorKey,
   rejectionKeys,
