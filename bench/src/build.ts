@@ -40,6 +40,10 @@ export async function buildServers(): Promise<ServerPrograms> {
     bundle: true,
     platform: 'node',
     format: 'esm',
+    // Dynamic imports stay lazy, as in the published server: the Redis, GCS and RabbitMQ
+    // clients load only when configured, so they are not in an embedded server's memory.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     target: 'node20',
     conditions: ['source'],
     plugins: [externalDependencies],

@@ -1,4 +1,4 @@
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { UploadEvent } from '@file-uploader/protocol';
 import type { EventBus } from './event-bus.js';
@@ -140,6 +140,8 @@ export class RabbitMqBus implements EventBus {
     if (!target.searchParams.has('heartbeat')) {
       target.searchParams.set('heartbeat', String(this.#options.heartbeatSeconds ?? 10));
     }
+    // Loaded on first use, so a server without RABBITMQ_URL never carries the client.
+    const { connect } = await import('amqplib');
     const model = await connect(target.href, {
       timeout: this.#options.connectTimeoutMs ?? 10_000,
       clientProperties: { connection_name: this.#options.connectionName ?? 'file-uploader' },

@@ -7,6 +7,8 @@ export interface BoundedReader {
   readonly size: number;
   /** Bytes fetched from storage so far; never more than the budget. */
   readonly bytesRead: number;
+  /** Bytes held in the cache of recently used blocks (about 1 MiB at most between reads). */
+  readonly cachedBytes: number;
   /** `length` bytes at `offset`; throws a {@link MetadataError} outside the file or budget. */
   bytes(offset: number, length: number): Promise<Uint8Array>;
   /** Up to `length` bytes at `offset`, fewer at the end of the file. */
@@ -15,6 +17,12 @@ export interface BoundedReader {
 
 /** Reads are rounded out to blocks of this size and cached, so nearby probes cost one fetch. */
 const BLOCK_BYTES = 16 * 1024;
+/**
+ * The cache keeps the blocks used last, up to this many bytes: parsers probe near where they
+ * were, while a sweep over the whole budget (a PDF whose objects must be found by scanning)
+ * would otherwise hold all of it, per file being assembled at once.
+ */
+const CACHE_BYTES = 1024 * 1024;
 
 /** Wraps a failure of `read` itself (storage I/O): not a verdict on the content. */
 export class SourceReadError extends Error {}
@@ -30,8 +38,37 @@ export function createBoundedReader(
   budget: number,
   signal?: AbortSignal,
 ): BoundedReader {
+  /** In order of use, least recent first. */
   const blocks = new Map<number, Uint8Array>();
+  let cached = 0;
   let bytesRead = 0;
+
+  const use = (first: number, last: number) => {
+    for (let block = first; block <= last; block++) {
+      const data = blocks.get(block);
+      if (!data) continue;
+      blocks.delete(block);
+      blocks.set(block, data);
+    }
+  };
+  /** Blocks that reads still waiting need, with how many reads need each: never evicted. */
+  const pinned = new Map<number, number>();
+  const pin = (first: number, last: number, by: 1 | -1) => {
+    for (let block = first; block <= last; block++) {
+      const count = (pinned.get(block) ?? 0) + by;
+      if (count > 0) pinned.set(block, count);
+      else pinned.delete(block);
+    }
+  };
+  /** Drops the least recently used blocks; results already handed out keep their bytes. */
+  const trim = () => {
+    for (const [block, data] of blocks) {
+      if (cached <= CACHE_BYTES) break;
+      if (pinned.has(block)) continue;
+      blocks.delete(block);
+      cached -= data.length;
+    }
+  };
 
   const load = async (first: number, last: number) => {
     for (let from = first; from <= last; from++) {
@@ -46,7 +83,9 @@ export function createBoundedReader(
       if (data.length !== end - start + 1) throw new SourceReadError(`Short read at ${start}`);
       for (let block = from; block <= to; block++) {
         const at = (block - from) * BLOCK_BYTES;
-        blocks.set(block, data.subarray(at, at + BLOCK_BYTES));
+        const piece = data.subarray(at, at + BLOCK_BYTES);
+        blocks.set(block, piece);
+        cached += piece.length;
       }
       from = to;
     }
@@ -60,10 +99,19 @@ export function createBoundedReader(
     if (length === 0) return new Uint8Array();
     const first = Math.floor(offset / BLOCK_BYTES);
     const last = Math.floor((offset + length - 1) / BLOCK_BYTES);
-    await load(first, last);
+    use(first, last);
+    // Reads running beside this one trim the cache while this one waits for its blocks.
+    pin(first, last, 1);
+    try {
+      await load(first, last);
+    } finally {
+      pin(first, last, -1);
+    }
     if (first === last) {
       const at = offset - first * BLOCK_BYTES;
-      return (blocks.get(first) ?? new Uint8Array()).subarray(at, at + length);
+      const view = (blocks.get(first) ?? new Uint8Array()).subarray(at, at + length);
+      trim();
+      return view;
     }
     const out = new Uint8Array(length);
     for (let block = first; block <= last; block++) {
@@ -73,6 +121,7 @@ export function createBoundedReader(
       const to = Math.min(offset + length, blockStart + data.length);
       out.set(data.subarray(from - blockStart, to - blockStart), from - offset);
     }
+    trim();
     return out;
   };
 
@@ -80,6 +129,9 @@ export function createBoundedReader(
     size,
     get bytesRead() {
       return bytesRead;
+    },
+    get cachedBytes() {
+      return cached;
     },
     bytes,
     upTo: (offset, length) => bytes(offset, Math.max(0, Math.min(length, size - offset))),

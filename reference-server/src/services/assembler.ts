@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   CONTENT_HASH_BLOCK_SIZE,
@@ -115,7 +115,7 @@ export class Assembler {
         message: `Assembled ${size} bytes; ${file.size} were declared.`,
       });
     }
-    const read = (start: number, end: number) => buffer(blobs.readObject(key, { start, end }));
+    const read = (start: number, end: number) => collect(blobs.readObject(key, { start, end }));
     const detected = await detectType(read, file.size);
     const found: FilePatch = {
       ...(detected.mime ? { detectedType: detected.mime } : {}),
@@ -197,4 +197,11 @@ export class Assembler {
     }
     return createHash('sha256').update(concatBlockDigests(digests)).digest('hex');
   }
+}
+
+/** A ranged read's bytes in one buffer: one copy, none when the range came in one piece. */
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

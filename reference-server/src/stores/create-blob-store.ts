@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
-import { GcsBlobStore } from './gcs-blob-store.js';
 
 /** The configured BlobStore: a GCS bucket with `STORAGE=gcs`, else the disk under DATA_DIR. */
 export async function createBlobStore(
@@ -10,6 +9,8 @@ export async function createBlobStore(
 ): Promise<BlobStore> {
   const { storage, encryptionKey } = config;
   if (storage.kind === 'gcs') {
+    // Loaded only when used: the GCS client and its auth stack weigh tens of MiB of memory.
+    const { GcsBlobStore } = await import('./gcs-blob-store.js');
     return new GcsBlobStore({
       bucket: storage.bucket,
       storage: {

@@ -12,18 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import {
-  copyFile,
-  link,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,8 +36,13 @@ export interface FsBlobStoreOptions {
 }
 
 const INDEX_NAME = /^\d+$/;
-/** Network bodies arrive in 64 KiB pieces; writing 1 MiB at a time takes 16 times fewer calls. */
-const WRITE_SIZE = 1024 * 1024;
+/**
+ * Network bodies arrive in 64 KiB pieces; writing 256 KiB at a time takes 4 times fewer calls,
+ * while a server with hundreds of chunks in flight holds only that much per chunk.
+ */
+const WRITE_SIZE = 256 * 1024;
+/** Chunks are copied into an object through one buffer of this size per assembly. */
+const COPY_SIZE = 1024 * 1024;
 
 /**
  * A chunk committed while its folder is being removed makes rmdir fail with ENOTEMPTY; rm then
@@ -72,6 +67,14 @@ async function unlinkIfExists(path: string): Promise<void> {
 /** Waits until the file descriptor is released, whether the write succeeded or not. */
 async function closed(stream: WriteStream): Promise<void> {
   if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+}
+
+/** Writes all of `bytes` at the handle's position (a write may take fewer). */
+async function writeAll(out: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await out.write(bytes, at, bytes.length - at);
+    at += bytesWritten;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -316,16 +319,26 @@ export class FsBlobStore implements BlobStore {
       if (linked === 'exists') throw new ObjectExistsError(key);
       if (linked === 'created') return { size };
     }
-    // Plain chunks are copied whole, one read and one write each: no stream machinery per piece.
+    // Plain chunks are copied through one buffer: no stream machinery per piece, and a bounded
+    // amount of memory however many files are assembled at once.
     await this.#ensureDirs();
     const tmp = this.#tempPath('object.');
     const out = await open(tmp, 'wx');
+    const buffer = Buffer.allocUnsafe(COPY_SIZE);
     let size = 0;
     try {
       for (let index = 0; index < count; index++) {
-        const bytes = await readFile(this.#chunkPath({ sessionId, fileId, index }));
-        await out.write(bytes);
-        size += bytes.length;
+        const chunk = await open(this.#chunkPath({ sessionId, fileId, index }), 'r');
+        try {
+          for (;;) {
+            const { bytesRead } = await chunk.read(buffer, 0, COPY_SIZE, null);
+            if (bytesRead === 0) break;
+            await writeAll(out, buffer.subarray(0, bytesRead));
+            size += bytesRead;
+          }
+        } finally {
+          await chunk.close();
+        }
       }
     } catch (error) {
       await out.close();
