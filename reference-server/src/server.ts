@@ -33,7 +33,8 @@ export interface RunningServer {
 /** The embedded backends: an SQLite session store (or memory), bytes on disk (or in GCS). */
 export async function embeddedDeps(config: Config, log: Logger): Promise<ServerDeps> {
   await mkdir(config.dataDir, { recursive: true });
-  const blobs = await createBlobStore(config);
+  // Embedded: one process per data directory, so chunks may be written in place.
+  const blobs = await createBlobStore(config, { soleWriter: true });
   const sessions =
     config.sessionStore === 'memory'
       ? new MemorySessionStore()

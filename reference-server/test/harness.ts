@@ -819,12 +819,20 @@ export function objectsDir(dataDir: string): string {
 }
 
 /** Chunk files of one file (their index names), [] when none. */
+/**
+ * The committed chunks of a file on disk, as 8-digit index names: chunk files of their own, and
+ * markers of chunks written in place into the file's `data` (`00000001.at` -> `00000001`).
+ */
 export async function storedChunks(
   dataDir: string,
   sessionId: string,
   fileId: string,
 ): Promise<string[]> {
-  return listFilesDeep(path.join(dataDir, 'blobs', 'chunks', sessionId, fileId));
+  const names = await listFilesDeep(path.join(dataDir, 'blobs', 'chunks', sessionId, fileId));
+  return names
+    .filter((name) => name !== 'data')
+    .map((name) => name.replace(/\.at$/, ''))
+    .sort();
 }
 
 /**

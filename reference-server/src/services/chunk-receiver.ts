@@ -7,7 +7,7 @@ import {
   type ChunkResponse,
 } from '@file-uploader/protocol';
 import { HttpError } from '../http-error.js';
-import type { BlobStore, ChunkRef } from '../stores/blob-store.js';
+import { ChunkBusyError, type BlobStore, type ChunkRef } from '../stores/blob-store.js';
 import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
 import type { Assembler } from './assembler.js';
 import { ChunkMeter } from './chunk-meter.js';
@@ -23,6 +23,8 @@ export interface ChunkHeaders {
 
 interface ChunkPlan {
   ref: ChunkRef;
+  /** Where the chunk starts in its file. */
+  offset: number;
   length: number;
   digest: Buffer | null;
 }
@@ -77,6 +79,7 @@ export function planChunk(
   }
   return {
     ref: { sessionId: session.id, fileId: file.id, index },
+    offset: expected.start,
     length,
     digest: digest && Buffer.from(digest),
   };
@@ -138,7 +141,21 @@ export class ChunkReceiver {
       return this.#response(session, current ?? file, plan);
     }
 
-    const staged = await blobs.stageChunk(plan.ref, meter).catch((err: unknown) => {
+    const placement = { offset: plan.offset, length: plan.length };
+    const staged = await blobs.stageChunk(plan.ref, meter, placement).catch((err: unknown) => {
+      if (err instanceof ChunkBusyError) {
+        // The same chunk is arriving on another request (a retry that overtook its original):
+        // this body is read to its end and dropped, so the connection stays usable.
+        meter.resume();
+        throw new HttpError(
+          'locked',
+          'This chunk is being received; try again shortly.',
+          undefined,
+          {
+            retryAfter: 1,
+          },
+        );
+      }
       throw bodyError(err);
     });
     let outcome: 'created' | 'exists';

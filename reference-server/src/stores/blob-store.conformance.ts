@@ -7,10 +7,12 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import type { BlobStore, ChunkRef } from './blob-store.js';
-import { ObjectExistsError } from './blob-store.js';
+import { ChunkBusyError, ObjectExistsError } from './blob-store.js';
 
 const KIB = 1024;
 const RECORD = 64 * KIB; // an edge for segmented stores; ranges around it matter
+/** Room for one test chunk, where a test gives no offset of its own. */
+const SLOT = 1024 * KIB;
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -81,8 +83,21 @@ export function blobStoreConformance(
       await cleanup();
     });
 
-    async function putChunk(ref: ChunkRef, data: Buffer): Promise<'created' | 'exists'> {
-      const staged = await store.stageChunk(ref, streamOf(data));
+    /**
+     * Where a chunk lies in its file. Stores may write placed chunks in place, so every chunk
+     * here is placed: by default in a slot of its own, or at the offset a test gives.
+     */
+    const place = (ref: ChunkRef, data: Buffer, offset = ref.index * SLOT) => ({
+      offset,
+      length: data.length,
+    });
+
+    async function putChunk(
+      ref: ChunkRef,
+      data: Buffer,
+      offset?: number,
+    ): Promise<'created' | 'exists'> {
+      const staged = await store.stageChunk(ref, streamOf(data), place(ref, data, offset));
       return staged.commit();
     }
 
@@ -90,7 +105,7 @@ export function blobStoreConformance(
       it('stage + commit makes a chunk listable and readable with the exact bytes', async () => {
         const ref = { sessionId: id('s'), fileId: id('f'), index: 0 };
         const data = randomBytes(150 * KIB + 17);
-        const staged = await store.stageChunk(ref, streamOf(data));
+        const staged = await store.stageChunk(ref, streamOf(data), place(ref, data));
         assert.deepEqual(await store.listChunks(ref.sessionId, ref.fileId), []);
         assert.equal(await staged.commit(), 'created');
         assert.deepEqual(await store.listChunks(ref.sessionId, ref.fileId), [0]);
@@ -107,7 +122,8 @@ export function blobStoreConformance(
 
       it('discard leaves nothing behind', async () => {
         const ref = { sessionId: id('s'), fileId: id('f'), index: 2 };
-        const staged = await store.stageChunk(ref, streamOf(randomBytes(10 * KIB)));
+        const data = randomBytes(10 * KIB);
+        const staged = await store.stageChunk(ref, streamOf(data), place(ref, data));
         await staged.discard();
         await staged.discard();
         assert.deepEqual(await store.listChunks(ref.sessionId, ref.fileId), []);
@@ -118,7 +134,10 @@ export function blobStoreConformance(
         const ref = { sessionId: id('s'), fileId: id('f'), index: 0 };
         const failure = new Error('connection reset');
         await assert.rejects(
-          store.stageChunk(ref, failingStream(randomBytes(100 * KIB), failure)),
+          store.stageChunk(ref, failingStream(randomBytes(100 * KIB), failure), {
+            offset: 0,
+            length: 100 * KIB,
+          }),
           (error) => error === failure,
         );
         assert.deepEqual(await store.listChunks(ref.sessionId, ref.fileId), []);
@@ -131,11 +150,23 @@ export function blobStoreConformance(
         const ref = { sessionId: id('s'), fileId: id('f'), index: 5 };
         const first = randomBytes(70 * KIB);
         const second = randomBytes(70 * KIB);
-        const stagedFirst = await store.stageChunk(ref, streamOf(first));
-        const stagedSecond = await store.stageChunk(ref, streamOf(second));
+        const stagedFirst = await store.stageChunk(ref, streamOf(first), place(ref, first));
+        // While the first is staged, a second may stage too or be told the chunk is busy.
+        const stagedSecond = await store
+          .stageChunk(ref, streamOf(second), place(ref, second))
+          .catch((error: unknown) => {
+            if (error instanceof ChunkBusyError) return undefined;
+            throw error;
+          });
         assert.equal(await stagedFirst.commit(), 'created');
-        assert.equal(await stagedSecond.commit(), 'exists');
-        await stagedSecond.discard();
+        if (stagedSecond) {
+          assert.equal(await stagedSecond.commit(), 'exists');
+          await stagedSecond.discard();
+        }
+        // Once committed, other bytes for the index are refused without touching the stored.
+        const third = await store.stageChunk(ref, streamOf(second), place(ref, second));
+        assert.equal(await third.commit(), 'exists');
+        await third.discard();
         assert.deepEqual(await store.listChunks(ref.sessionId, ref.fileId), [5]);
         assert.equal(sha256(await readAll(store.readChunk(ref))), sha256(first));
       });
@@ -185,7 +216,8 @@ export function blobStoreConformance(
 
       it('deleteChunks also removes staged chunks', async () => {
         const ref = { sessionId: id('s'), fileId: id('f'), index: 0 };
-        const staged = await store.stageChunk(ref, streamOf(randomBytes(10)));
+        const data = randomBytes(10);
+        const staged = await store.stageChunk(ref, streamOf(data), place(ref, data));
         await store.deleteChunks(ref.sessionId, ref.fileId);
         // A staged chunk that was deleted must not reappear: commit may fail or be a no-op.
         await staged.commit().catch(() => undefined);
@@ -282,7 +314,10 @@ export function blobStoreConformance(
         const [sessionId, fileId] = [id('s'), id('f')];
         const parts = [randomBytes(RECORD + 5), randomBytes(3 * KIB), randomBytes(RECORD - 1)];
         // Committed out of order: the object follows the indices, not the commit order.
-        for (const index of [2, 0, 1]) await putChunk({ sessionId, fileId, index }, parts[index]!);
+        const offsets = [0, parts[0]!.length, parts[0]!.length + parts[1]!.length];
+        for (const index of [2, 0, 1]) {
+          await putChunk({ sessionId, fileId, index }, parts[index]!, offsets[index]);
+        }
         const key = `${id('o')}/joined.bin`;
         const whole = Buffer.concat(parts);
         assert.deepEqual(await store.concatChunks(sessionId, fileId, 3, key), {
@@ -301,7 +336,7 @@ export function blobStoreConformance(
         const [sessionId, fileId] = [id('s'), id('f')];
         const parts = [randomBytes(1000), randomBytes(2000), randomBytes(3000)];
         for (const [index, part] of parts.entries())
-          await putChunk({ sessionId, fileId, index }, part);
+          await putChunk({ sessionId, fileId, index }, part, [0, 1000, 3000][index]);
         const key = id('o');
         assert.deepEqual(await store.concatChunks(sessionId, fileId, 2, key), { size: 3000 });
         assert.equal(
@@ -315,15 +350,15 @@ export function blobStoreConformance(
 
       it('concatChunks leaves no object when a chunk is missing, and never overwrites', async () => {
         const [sessionId, fileId] = [id('s'), id('f')];
-        await putChunk({ sessionId, fileId, index: 0 }, randomBytes(500));
-        await putChunk({ sessionId, fileId, index: 2 }, randomBytes(500));
+        await putChunk({ sessionId, fileId, index: 0 }, randomBytes(500), 0);
+        await putChunk({ sessionId, fileId, index: 2 }, randomBytes(500), 1000);
         const key = `${id('o')}/gap.bin`;
         await assert.rejects(store.concatChunks(sessionId, fileId, 3, key));
         assert.equal(await store.statObject(key), undefined);
 
         const original = randomBytes(700);
         await store.writeObject(key, streamOf(original));
-        await putChunk({ sessionId, fileId, index: 1 }, randomBytes(500));
+        await putChunk({ sessionId, fileId, index: 1 }, randomBytes(500), 500);
         await assert.rejects(
           store.concatChunks(sessionId, fileId, 3, key),
           (error) => error instanceof ObjectExistsError && error.key === key,

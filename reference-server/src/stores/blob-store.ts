@@ -7,6 +7,23 @@ export interface ChunkRef {
   index: number;
 }
 
+/** Where a chunk lies in its file, for stores that write chunks in place. */
+export interface ChunkPlacement {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Thrown by `stageChunk` when another request is writing the same chunk right now: the caller
+ * answers "try again shortly" rather than writing the bytes twice.
+ */
+export class ChunkBusyError extends Error {
+  constructor(readonly ref: ChunkRef) {
+    super(`Chunk ${ref.index} of file ${ref.fileId} is being written`);
+    this.name = 'ChunkBusyError';
+  }
+}
+
 /** An inclusive byte range. */
 export interface ByteRange {
   start: number;
@@ -41,8 +58,11 @@ export interface BlobStore {
   /**
    * Streams `body` to a staging location. Rejects (and leaves nothing behind) when the body
    * stream errors. The caller counts and hashes the bytes and then commits or discards.
+   * `placement` says where the chunk lies in its file: a store may then write it in place, so
+   * that `concatChunks` moves no bytes; such a store rejects a body longer than
+   * `placement.length` before writing past it, and may reject with {@link ChunkBusyError}.
    */
-  stageChunk(ref: ChunkRef, body: Readable): Promise<StagedChunk>;
+  stageChunk(ref: ChunkRef, body: Readable, placement?: ChunkPlacement): Promise<StagedChunk>;
   /** Indices of the committed chunks of a file, ascending. */
   listChunks(sessionId: string, fileId: string): Promise<number[]>;
   /** The plaintext bytes of a committed chunk; the stream errors if the chunk does not exist. */

@@ -6,6 +6,8 @@ import { FsBlobStore } from './fs-blob-store.js';
 /** The configured BlobStore: a GCS bucket with `STORAGE=gcs`, else the disk under DATA_DIR. */
 export async function createBlobStore(
   config: Pick<Config, 'storage' | 'dataDir' | 'encryptionKey'>,
+  /** This process is the only one writing DATA_DIR (embedded): chunks are written in place. */
+  options: { soleWriter?: boolean } = {},
 ): Promise<BlobStore> {
   const { storage, encryptionKey } = config;
   if (storage.kind === 'gcs') {
@@ -23,5 +25,9 @@ export async function createBlobStore(
       ...(encryptionKey ? { encryptionKey } : {}),
     });
   }
-  return FsBlobStore.open({ root: path.join(config.dataDir, 'blobs'), encryptionKey });
+  return FsBlobStore.open({
+    root: path.join(config.dataDir, 'blobs'),
+    encryptionKey,
+    inPlace: options.soleWriter === true,
+  });
 }

@@ -3,10 +3,11 @@ import { strict as assert } from 'node:assert';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { blobStoreConformance } from './blob-store.conformance.js';
 import { DecryptionError, HEADER_LENGTH, RECORD_LENGTH } from './encrypted-format.js';
+import { ChunkBusyError } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
 async function tempRoot(): Promise<string> {
@@ -35,11 +36,14 @@ async function flipByte(path: string, offset: number): Promise<void> {
 
 const isDecryptionError = (error: unknown): boolean => error instanceof DecryptionError;
 
-for (const encrypted of [false, true]) {
-  blobStoreConformance(encrypted ? 'FsBlobStore (encrypted)' : 'FsBlobStore', async () => {
+for (const [name, options] of [
+  ['FsBlobStore', {}],
+  ['FsBlobStore (encrypted)', { encryptionKey: randomBytes(32) }],
+  ['FsBlobStore (in place)', { inPlace: true }],
+] as const) {
+  blobStoreConformance(name, async () => {
     const root = await tempRoot();
-    const encryptionKey = encrypted ? randomBytes(32) : undefined;
-    const store = await FsBlobStore.open({ root, encryptionKey });
+    const store = await FsBlobStore.open({ root, ...options });
     return { store, cleanup: () => rm(root, { recursive: true, force: true }) };
   });
 }
@@ -136,6 +140,129 @@ describe('FsBlobStore on disk', () => {
 
   it('rejects an encryption key of the wrong length', () => {
     assert.throws(() => new FsBlobStore({ root, encryptionKey: randomBytes(16) }), RangeError);
+  });
+});
+
+describe('FsBlobStore writing chunks in place', () => {
+  let root: string;
+  let store: FsBlobStore;
+  let n = 0;
+  const file = () => ({ sessionId: 'sess', fileId: `file${++n}` });
+
+  before(async () => {
+    root = await tempRoot();
+    store = await FsBlobStore.open({ root, inPlace: true });
+  });
+
+  after(() => rm(root, { recursive: true, force: true }));
+
+  async function put(
+    ref: { sessionId: string; fileId: string; index: number },
+    data: Buffer,
+    offset: number,
+  ) {
+    const staged = await store.stageChunk(ref, Readable.from([data]), {
+      offset,
+      length: data.length,
+    });
+    return staged.commit();
+  }
+
+  it('writes each chunk at its offset of one file, and assembly links that file', async () => {
+    const ids = file();
+    const parts = [randomBytes(300_000), randomBytes(300_000), randomBytes(12_345)];
+    for (const index of [2, 0, 1]) {
+      assert.equal(await put({ ...ids, index }, parts[index]!, index * 300_000), 'created');
+    }
+    const dir = join(root, 'chunks', ids.sessionId, ids.fileId);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      '00000000.at',
+      '00000001.at',
+      '00000002.at',
+      'data',
+    ]);
+    assert.equal(await readFile(join(dir, '00000001.at'), 'utf8'), '300000 300000\n');
+    assert.ok((await readAll(store.readChunk({ ...ids, index: 1 }))).equals(parts[1]!));
+
+    const whole = Buffer.concat(parts);
+    assert.deepEqual(await store.concatChunks(ids.sessionId, ids.fileId, 3, 'k/joined.bin'), {
+      size: whole.length,
+    });
+    const object = join(root, 'objects/k/joined.bin');
+    assert.equal(
+      (await stat(object)).ino,
+      (await stat(join(dir, 'data'))).ino,
+      'linked, not copied',
+    );
+    await store.deleteChunks(ids.sessionId, ids.fileId);
+    assert.ok((await readFile(object)).equals(whole));
+  });
+
+  it("never writes past a chunk's range, nor over a stored chunk", async () => {
+    const ids = file();
+    const second = randomBytes(100);
+    await put({ ...ids, index: 1 }, second, 100);
+    const long = Readable.from([randomBytes(150)]);
+    await assert.rejects(
+      store.stageChunk({ ...ids, index: 0 }, long, { offset: 0, length: 100 }),
+      RangeError,
+    );
+    assert.deepEqual(await store.listChunks(ids.sessionId, ids.fileId), [1]);
+    assert.equal(await put({ ...ids, index: 1 }, randomBytes(100), 100), 'exists');
+    assert.ok((await readAll(store.readChunk({ ...ids, index: 1 }))).equals(second));
+    const first = randomBytes(100);
+    assert.equal(await put({ ...ids, index: 0 }, first, 0), 'created');
+    assert.deepEqual(await store.concatChunks(ids.sessionId, ids.fileId, 2, 'k/two.bin'), {
+      size: 200,
+    });
+    assert.ok(
+      (await readFile(join(root, 'objects/k/two.bin'))).equals(Buffer.concat([first, second])),
+    );
+  });
+
+  it('tells a second writer of a chunk that is being written that it is busy', async () => {
+    const ref = { ...file(), index: 0 };
+    const body = new PassThrough();
+    const first = store.stageChunk(ref, body, { offset: 0, length: 6 });
+    body.write('abc');
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(
+      store.stageChunk(ref, Readable.from([Buffer.from('xyzxyz')]), { offset: 0, length: 6 }),
+      ChunkBusyError,
+    );
+    body.end('def');
+    assert.equal(await (await first).commit(), 'created');
+    assert.equal((await readAll(store.readChunk(ref))).toString(), 'abcdef');
+  });
+
+  it('lets a chunk sent again wait for its first try to fail, then stores it', async () => {
+    const ref = { ...file(), index: 0 };
+    const dropped = new PassThrough();
+    dropped.on('error', () => {}); // reported through the staging's rejection
+    const first = store.stageChunk(ref, dropped, { offset: 0, length: 6 });
+    dropped.write('abc');
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = store.stageChunk(ref, Readable.from([Buffer.from('abcdef')]), {
+      offset: 0,
+      length: 6,
+    });
+    dropped.destroy(new Error('connection reset')); // the first try's connection drops
+    await assert.rejects(first, /connection reset/);
+    assert.equal(await (await again).commit(), 'created');
+    assert.equal((await readAll(store.readChunk(ref))).toString(), 'abcdef');
+  });
+
+  it('assembles chunks stored before it wrote in place, by copying them', async () => {
+    const ids = file();
+    const plain = await FsBlobStore.open({ root });
+    const parts = [randomBytes(1000), randomBytes(500)];
+    await (await plain.stageChunk({ ...ids, index: 0 }, Readable.from([parts[0]!]))).commit();
+    assert.equal(await put({ ...ids, index: 1 }, parts[1]!, 1000), 'created');
+    assert.deepEqual(await store.listChunks(ids.sessionId, ids.fileId), [0, 1]);
+    assert.deepEqual(await store.concatChunks(ids.sessionId, ids.fileId, 2, 'k/mixed.bin'), {
+      size: 1500,
+    });
+    assert.ok((await readFile(join(root, 'objects/k/mixed.bin'))).equals(Buffer.concat(parts)));
   });
 });
 

@@ -8,17 +8,37 @@
  *
  * Writes go to tmp/ and become visible with link(), which is atomic and never overwrites, so a
  * reader sees a file whole or not at all and two writers of one name cannot clobber each other.
+ *
+ * In place (`inPlace`, plaintext only), a chunk given its placement is written straight into
+ *   chunks/<sessionId>/<fileId>/data                 the file's bytes, each chunk at its offset
+ * and committed by a marker `<index>.at` (holding "offset length"), made by link() as above.
+ * Assembly then links `data` as the object: no byte is copied. A marker's range is never
+ * written again (a chunk sent again is only compared), and while one request writes a chunk
+ * another gets ChunkBusyError; both rules are kept in memory, so only a store that is the one
+ * writer of its directory may work in place.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { copyFile, link, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore, ByteRange, ChunkRef, StagedChunk } from './blob-store.js';
-import { ObjectExistsError } from './blob-store.js';
+import type { BlobStore, ByteRange, ChunkPlacement, ChunkRef, StagedChunk } from './blob-store.js';
+import { ChunkBusyError, ObjectExistsError } from './blob-store.js';
 import { Coalescer } from './coalescer.js';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
@@ -33,9 +53,19 @@ export interface FsBlobStoreOptions {
   root: string;
   /** 32-byte AES-256 key: when set, chunks and objects are encrypted at rest. */
   encryptionKey?: Buffer;
+  /**
+   * Write placed chunks into one file per upload, so assembly copies nothing (ignored with an
+   * encryption key). Only for a store that is the one writer of `root` (see above).
+   */
+  inPlace?: boolean;
 }
 
-const INDEX_NAME = /^\d+$/;
+/** A committed chunk: its own file `<index>`, or a marker `<index>.at` of a range of `data`. */
+const INDEX_NAME = /^(\d+)(\.at)?$/;
+const PLACED_SUFFIX = '.at';
+/** How long a request waits for another one writing the same chunk before it is told "busy". */
+const BUSY_WAIT_MS = 2_000;
+const DATA_NAME = 'data';
 /**
  * Network bodies arrive in 64 KiB pieces; writing 256 KiB at a time takes 4 times fewer calls,
  * while a server with hundreds of chunks in flight holds only that much per chunk.
@@ -69,10 +99,10 @@ async function closed(stream: WriteStream): Promise<void> {
   if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
 }
 
-/** Writes all of `bytes` at the handle's position (a write may take fewer). */
-async function writeAll(out: FileHandle, bytes: Buffer): Promise<void> {
+/** Writes all of `bytes` at `position` of the file (a write may take fewer). */
+async function writeAll(out: FileHandle, bytes: Buffer, position: number): Promise<void> {
   for (let at = 0; at < bytes.length;) {
-    const { bytesWritten } = await out.write(bytes, at, bytes.length - at);
+    const { bytesWritten } = await out.write(bytes, at, bytes.length - at, position + at);
     at += bytesWritten;
   }
 }
@@ -107,12 +137,16 @@ async function linkNoClobber(from: string, to: string): Promise<'created' | 'exi
 export class FsBlobStore implements BlobStore {
   readonly #root: string;
   readonly #key: Buffer | undefined;
+  readonly #inPlace: boolean;
+  /** Chunks being written in place now (`session/file/index`), settled when let go. */
+  readonly #writing = new Map<string, Promise<void>>();
   #ready: Promise<void> | undefined;
 
   constructor(options: FsBlobStoreOptions) {
     if (options.encryptionKey) assertValidKey(options.encryptionKey);
     this.#root = resolve(options.root);
     this.#key = options.encryptionKey;
+    this.#inPlace = options.inPlace === true && !options.encryptionKey;
   }
 
   /** Creates the store and its directories. */
@@ -140,6 +174,25 @@ export class FsBlobStore implements BlobStore {
 
   #chunkPath(ref: ChunkRef): string {
     return join(this.#chunkDir(ref.sessionId, ref.fileId), String(ref.index).padStart(8, '0'));
+  }
+
+  #markerPath(ref: ChunkRef): string {
+    return this.#chunkPath(ref) + PLACED_SUFFIX;
+  }
+
+  /** Where a chunk committed in place lies in `data`; undefined when it was not. */
+  async #placement(ref: ChunkRef): Promise<ChunkPlacement | undefined> {
+    if (this.#key) return undefined; // encrypted stores never write in place
+    let text: string;
+    try {
+      text = await readFile(this.#markerPath(ref), 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+    const match = /^(\d+) (\d+)\n$/.exec(text);
+    if (!match) throw new Error(`Damaged chunk marker: ${this.#markerPath(ref)}`);
+    return { offset: Number(match[1]), length: Number(match[2]) };
   }
 
   #objectPath(key: string): string {
@@ -200,8 +253,13 @@ export class FsBlobStore implements BlobStore {
     );
   }
 
-  async stageChunk(ref: ChunkRef, body: Readable): Promise<StagedChunk> {
+  async stageChunk(
+    ref: ChunkRef,
+    body: Readable,
+    placement?: ChunkPlacement,
+  ): Promise<StagedChunk> {
     assertChunkRef(ref);
+    if (this.#inPlace && placement) return this.#stageInPlace(ref, body, placement);
     const tmp = this.#tempPath(`${this.#chunkTempPrefix(ref.sessionId, ref.fileId)}${ref.index}.`);
     await this.#writeTemp(tmp, body);
     const final = this.#chunkPath(ref);
@@ -225,6 +283,103 @@ export class FsBlobStore implements BlobStore {
     };
   }
 
+  async #stageInPlace(
+    ref: ChunkRef,
+    body: Readable,
+    placement: ChunkPlacement,
+  ): Promise<StagedChunk> {
+    const { offset, length } = placement;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
+      throw new RangeError(`Invalid placement: ${offset}+${length}`);
+    const id = `${ref.sessionId}/${ref.fileId}/${ref.index}`;
+    // A client sends a chunk again when its connection dropped mid-body, often before this
+    // process has seen the first request fail: wait a little for the first writer to let go.
+    for (let busy = this.#writing.get(id); busy; busy = this.#writing.get(id)) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        busy.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), BUSY_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!waited) throw new ChunkBusyError(ref);
+    }
+    let letGo!: () => void;
+    const claim = new Promise<void>((resolve) => (letGo = resolve));
+    this.#writing.set(id, claim);
+    const release = () => {
+      if (this.#writing.get(id) === claim) this.#writing.delete(id);
+      letGo();
+    };
+    try {
+      if ((await this.#placement(ref)) || (await exists(this.#chunkPath(ref)))) {
+        // Stored already, and never written again: the caller compares the two digests.
+        release();
+        await pipeline(body, new Writable({ write: (_chunk, _enc, done) => done() }));
+        return { commit: async () => 'exists', discard: async () => {} };
+      }
+      await this.#ensureDirs();
+      const dir = this.#chunkDir(ref.sessionId, ref.fileId);
+      await mkdir(dir, { recursive: true });
+      // Read-write, created when missing, never truncated: other chunks may be there already.
+      const dataPath = join(dir, DATA_NAME);
+      const out = await open(dataPath, constants.O_RDWR | constants.O_CREAT);
+      const { ino } = await out.stat();
+      let written = 0;
+      try {
+        await pipeline(body, new Coalescer(WRITE_SIZE), async (pieces: AsyncIterable<Buffer>) => {
+          for await (const piece of pieces) {
+            // Never past the chunk's own range: the next chunk's bytes may be there already.
+            if (written + piece.length > length)
+              throw new RangeError(`Chunk ${ref.index} is longer than ${length} bytes`);
+            await writeAll(out, piece, offset + written);
+            written += piece.length;
+          }
+        });
+      } finally {
+        await out.close();
+      }
+      let committed: Promise<'created' | 'exists'> | undefined;
+      return {
+        commit: () => {
+          committed ??= (async () => {
+            // A delete while the body streamed removed `data`: the chunk must not reappear.
+            const gone = async () => (await stat(dataPath).catch(() => undefined))?.ino !== ino;
+            try {
+              if (await gone()) throw new Error(`Chunk ${ref.index} was deleted while staged`);
+              const result = await this.#placeMarker(ref, { offset, length: written });
+              if (await gone()) {
+                await unlinkIfExists(this.#markerPath(ref));
+                throw new Error(`Chunk ${ref.index} was deleted while staged`);
+              }
+              return result;
+            } finally {
+              release();
+            }
+          })();
+          return committed;
+        },
+        discard: async () => {
+          if (!committed) release(); // its bytes in `data` are nobody's until written again
+          await committed?.catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Commits a chunk written in place: its marker, by link(), never over another. */
+  async #placeMarker(ref: ChunkRef, placement: ChunkPlacement): Promise<'created' | 'exists'> {
+    const tmp = this.#tempPath(`${this.#chunkTempPrefix(ref.sessionId, ref.fileId)}${ref.index}.`);
+    await writeFile(tmp, `${placement.offset} ${placement.length}\n`, { flag: 'wx' });
+    try {
+      return await linkNoClobber(tmp, this.#markerPath(ref));
+    } finally {
+      await unlinkIfExists(tmp);
+    }
+  }
+
   async listChunks(sessionId: string, fileId: string): Promise<number[]> {
     assertSegment(sessionId, 'session id');
     assertSegment(fileId, 'file id');
@@ -235,15 +390,32 @@ export class FsBlobStore implements BlobStore {
       if (errorCode(error) === 'ENOENT') return [];
       throw error;
     }
-    return names
-      .filter((name) => INDEX_NAME.test(name))
-      .map(Number)
-      .sort((a, b) => a - b);
+    const indices = new Set<number>();
+    for (const name of names) {
+      const match = INDEX_NAME.exec(name);
+      if (match) indices.add(Number(match[1]));
+    }
+    return [...indices].sort((a, b) => a - b);
   }
 
   readChunk(ref: ChunkRef): Readable {
     assertChunkRef(ref);
-    return this.#readFile(this.#chunkPath(ref));
+    if (this.#key) return this.#readFile(this.#chunkPath(ref));
+    const chunkFile = this.#chunkPath(ref);
+    const dataFile = join(this.#chunkDir(ref.sessionId, ref.fileId), DATA_NAME);
+    const placement = () => this.#placement(ref);
+    const read = (path: string, range?: ByteRange) => this.#readFile(path, range);
+    return Readable.from(
+      (async function* () {
+        const placed = await placement();
+        // Without a marker: the chunk's own file (the stream errors with ENOENT when missing).
+        if (!placed) yield* read(chunkFile);
+        else if (placed.length > 0) {
+          yield* read(dataFile, { start: placed.offset, end: placed.offset + placed.length - 1 });
+        }
+      })(),
+      { objectMode: false },
+    );
   }
 
   async deleteChunks(sessionId: string, fileId: string): Promise<void> {
@@ -308,6 +480,8 @@ export class FsBlobStore implements BlobStore {
       return this.writeObject(key, Readable.from(chunks(this)));
     }
     const final = this.#objectPath(key);
+    const placed = await this.#linkPlaced(sessionId, fileId, count, final, key);
+    if (placed) return placed;
     if (count === 1) {
       // A file of one chunk becomes its object by a second name for the same bytes.
       const chunk = this.#chunkPath({ sessionId, fileId, index: 0 });
@@ -328,13 +502,24 @@ export class FsBlobStore implements BlobStore {
     let size = 0;
     try {
       for (let index = 0; index < count; index++) {
-        const chunk = await open(this.#chunkPath({ sessionId, fileId, index }), 'r');
+        const ref = { sessionId, fileId, index };
+        const placed = await this.#placement(ref);
+        const chunk = placed
+          ? await open(join(this.#chunkDir(sessionId, fileId), DATA_NAME), 'r')
+          : await open(this.#chunkPath(ref), 'r');
         try {
-          for (;;) {
-            const { bytesRead } = await chunk.read(buffer, 0, COPY_SIZE, null);
-            if (bytesRead === 0) break;
-            await writeAll(out, buffer.subarray(0, bytesRead));
+          let position = placed?.offset ?? null;
+          let left = placed?.length ?? Number.POSITIVE_INFINITY;
+          while (left > 0) {
+            const { bytesRead } = await chunk.read(buffer, 0, Math.min(COPY_SIZE, left), position);
+            if (bytesRead === 0) {
+              if (placed) throw new Error(`Chunk ${index} is cut short in ${DATA_NAME}`);
+              break;
+            }
+            await writeAll(out, buffer.subarray(0, bytesRead), size);
             size += bytesRead;
+            left -= bytesRead;
+            if (position !== null) position += bytesRead;
           }
         } finally {
           await chunk.close();
@@ -352,6 +537,34 @@ export class FsBlobStore implements BlobStore {
       await unlinkIfExists(tmp);
     }
     return { size };
+  }
+
+  /**
+   * When every chunk was written in place and together they fill `data` exactly, links `data`
+   * as the object. Undefined when they were not (the chunks are then copied).
+   */
+  async #linkPlaced(
+    sessionId: string,
+    fileId: string,
+    count: number,
+    final: string,
+    key: string,
+  ): Promise<{ size: number } | undefined> {
+    if (this.#key || count === 0) return undefined;
+    let size = 0;
+    for (let index = 0; index < count; index++) {
+      const placed = await this.#placement({ sessionId, fileId, index });
+      if (placed?.offset !== size) return undefined;
+      size += placed.length;
+    }
+    const data = join(this.#chunkDir(sessionId, fileId), DATA_NAME);
+    if ((await stat(data)).size !== size) return undefined;
+    const linked = await linkNoClobber(data, final).catch((error: unknown) => {
+      if (NO_HARD_LINKS.has(errorCode(error) ?? '')) return 'unsupported' as const;
+      throw error;
+    });
+    if (linked === 'exists') throw new ObjectExistsError(key);
+    return linked === 'created' ? { size } : undefined;
   }
 
   async copyObject(sourceKey: string, targetKey: string): Promise<void> {
