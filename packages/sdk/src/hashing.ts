@@ -11,23 +11,31 @@ export async function chunkDigest(bytes: Uint8Array): Promise<string> {
   return formatContentDigest(await sha256(bytes));
 }
 
-/** Faster ways to read particular blobs (files on disk in Node), keyed by the blob. */
-const readers = new WeakMap<Blob, (start: number, end: number) => Promise<Uint8Array>>();
+/** A faster way to read a particular blob (a file on disk in Node). */
+export interface BlobReader {
+  read(start: number, end: number): Promise<Uint8Array>;
+  /** Takes back bytes `read` returned once nothing uses them any more, to read into again. */
+  release?(bytes: Uint8Array): void;
+}
 
-/** Reads `blob`'s bytes with `read` instead of `Blob.slice` (a Node file handle, say). */
-export function readBlobWith(
-  blob: Blob,
-  read: (start: number, end: number) => Promise<Uint8Array>,
-): void {
-  readers.set(blob, read);
+const readers = new WeakMap<Blob, BlobReader>();
+
+/** Reads `blob`'s bytes with `reader` instead of `Blob.slice` (a Node file handle, say). */
+export function readBlobWith(blob: Blob, reader: BlobReader): void {
+  readers.set(blob, reader);
+}
+
+/** Hands bytes from {@link readSlice} back to the blob's reader; they must not be used after. */
+export function releaseSlice(blob: Blob, bytes: Uint8Array): void {
+  readers.get(blob)?.release?.(bytes);
 }
 
 /** Reads `[start, end)` of a blob; never the whole file. */
 export async function readSlice(blob: Blob, start: number, end: number): Promise<Uint8Array> {
   try {
-    const read = readers.get(blob);
-    return read
-      ? await read(start, end)
+    const reader = readers.get(blob);
+    return reader
+      ? await reader.read(start, end)
       : new Uint8Array(await blob.slice(start, end).arrayBuffer());
   } catch (err) {
     // A File that changed or vanished on disk fails to read (NotReadableError in browsers).
@@ -68,7 +76,9 @@ export async function hashBlocks(
       const index = next++;
       const start = index * CONTENT_HASH_BLOCK_SIZE;
       const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
-      blocks.set(await sha256(await readSlice(blob, start, end)), index * 32);
+      const bytes = await readSlice(blob, start, end);
+      blocks.set(await sha256(bytes), index * 32);
+      releaseSlice(blob, bytes);
       hashed += end - start;
       opts.onBytes?.(hashed);
     }

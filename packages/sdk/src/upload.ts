@@ -7,7 +7,7 @@ import {
   type FileStatusResponse,
   type UploadSession,
 } from '@file-uploader/protocol';
-import { blockDigest, chunkDigest, hashBlocks, readSlice } from './hashing.js';
+import { blockDigest, chunkDigest, hashBlocks, readSlice, releaseSlice } from './hashing.js';
 import type { OutcomeFollower } from './outcome-follower.js';
 import { SpeedMeter, type UploadProgress } from './progress.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
@@ -409,7 +409,10 @@ export class Upload {
               return had;
             },
           },
-        ).catch((err: unknown) => this.#outcomeOnConflict(err, place, signal));
+        )
+          .catch((err: unknown) => this.#outcomeOnConflict(err, place, signal))
+          // Every try of this chunk has settled: its bytes may be read into again.
+          .finally(() => bytes && releaseSlice(this.source.blob, bytes));
         if (id !== this.#run) return;
         this.#inFlight.delete(index);
         this.#confirm(index);
