@@ -33,6 +33,7 @@ const CORS_HEADERS = [
   'Content-Type',
   HEADERS.contentRange,
   HEADERS.contentDigest,
+  HEADERS.contentHash,
   HEADERS.session,
   HEADERS.file,
   HEADERS.confirm,

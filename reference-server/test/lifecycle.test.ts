@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HEADERS } from '@file-uploader/protocol';
 import { pdf, png, randomBytes } from './fixtures.js';
 import {
   api,
@@ -194,6 +195,60 @@ describe('dedupe', () => {
     );
     await expectStoredObject(server, USER, dup.ids, bytes);
     await expectDownload(client, dup.ids.fileId, bytes);
+  });
+
+  test('a content hash announced on a chunk completes the file as a duplicate there; a malformed one is refused', async () => {
+    const bytes = sample(4 * 256 * 1024 + 99);
+    const hash = contentHash(bytes);
+    const original = await uploadFile(server, token, 'first.pdf', bytes, 'application/pdf');
+    assert.equal(original.status.contentHash, hash);
+
+    const twin = await initiateOne(bytes, 'later.pdf'); // no hash at initiate
+    assert.equal(twin.file.status, 'pending');
+    assert.equal(
+      (await client.chunk({ ...chunkOf(twin.ids, bytes, 0), digest: true })).status,
+      200,
+    );
+    expectError(
+      await client.chunk({
+        ...chunkOf(twin.ids, bytes, 1),
+        digest: true,
+        headers: { [HEADERS.contentHash]: hash.toUpperCase() },
+      }),
+      400,
+      'validation_failed',
+    );
+    const announced = await client.chunk({
+      ...chunkOf(twin.ids, bytes, 1),
+      digest: true,
+      headers: { [HEADERS.contentHash]: hash },
+    });
+    assert.equal(announced.status, 200, JSON.stringify(announced.body));
+    assert.equal(announced.body.status, 'ready');
+    const session = await client.session(twin.ids.sessionId);
+    assert.equal(session.body.files[0]?.duplicateOf, original.fileId);
+    assert.deepEqual(await storedChunks(server.dataDir, twin.ids.sessionId, twin.ids.fileId), []);
+    await expectStoredObject(server, USER, twin.ids, bytes);
+    // The chunks the client still had in flight are compared with the stored bytes.
+    assert.equal(
+      (await client.chunk({ ...chunkOf(twin.ids, bytes, 2), digest: true })).status,
+      200,
+    );
+
+    // A hash nobody has changes nothing: the upload goes on and ends with its own bytes.
+    const fresh = sample(2 * 256 * 1024);
+    const own = await initiateOne(fresh, 'fresh.pdf');
+    const first = await client.chunk({
+      ...chunkOf(own.ids, fresh, 0),
+      digest: true,
+      headers: { [HEADERS.contentHash]: contentHash(fresh) },
+    });
+    assert.equal(first.body.status, 'uploading');
+    assert.equal(
+      (await client.chunk({ ...chunkOf(own.ids, fresh, 1), digest: true })).body.status,
+      'ready',
+    );
+    await expectStoredObject(server, USER, own.ids, fresh);
   });
 
   test('no dedupe for an unknown hash, another size, or another claimed type', async () => {

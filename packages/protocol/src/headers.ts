@@ -7,6 +7,8 @@ export const HEADERS = {
   contentRange: 'Content-Range',
   contentLength: 'Content-Length',
   contentDigest: 'Content-Digest',
+  /** On `POST /chunk`: the file's content hash, sent once the client knows it (dedupe). */
+  contentHash: 'Upload-Content-Hash',
   requestId: 'X-Request-Id',
   retryAfter: 'Retry-After',
 } as const;

@@ -63,10 +63,17 @@ export const HASH_CONCURRENCY = 3;
 export async function hashBlocks(
   blob: Blob,
   signal: AbortSignal,
-  opts: { concurrency?: number; onBytes?: (hashed: number) => void } = {},
+  opts: {
+    concurrency?: number;
+    onBytes?: (hashed: number) => void;
+    /** Where the digests go (32 bytes per block), so they can be used as they come. */
+    blocks?: Uint8Array;
+    /** Block `index`'s digest is in `blocks`. */
+    onBlock?: (index: number) => void;
+  } = {},
 ): Promise<BlockHashes> {
   const count = Math.ceil(blob.size / CONTENT_HASH_BLOCK_SIZE);
-  const blocks = new Uint8Array(count * 32);
+  const blocks = opts.blocks ?? new Uint8Array(count * 32);
   let next = 0;
   let hashed = 0;
   let failed = false;
@@ -79,6 +86,7 @@ export async function hashBlocks(
       const bytes = await readSlice(blob, start, end);
       blocks.set(await sha256(bytes), index * 32);
       releaseSlice(blob, bytes);
+      opts.onBlock?.(index);
       hashed += end - start;
       opts.onBytes?.(hashed);
     }

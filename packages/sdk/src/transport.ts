@@ -44,6 +44,8 @@ export interface ChunkSend {
   bytes?: Uint8Array;
   /** `Content-Digest` value, when digests are on. */
   digest?: string;
+  /** The file's content hash, announced once it is known after initiate (the server dedupes). */
+  contentHash?: string;
   signal: AbortSignal;
   /** Bytes of this chunk the network has taken so far (XHR, or the Node sender). */
   onProgress?: (loaded: number) => void;
@@ -124,6 +126,7 @@ export class Transport {
         'Content-Type': 'application/octet-stream',
       };
       if (send.digest) headers[HEADERS.contentDigest] = send.digest;
+      if (send.contentHash) headers[HEADERS.contentHash] = send.contentHash;
       const request = {
         url: this.url('chunk'),
         headers,

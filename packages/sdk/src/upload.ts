@@ -22,6 +22,12 @@ import {
 } from './upload-state.js';
 
 /** A file to upload, with what the server is told about it. */
+/**
+ * Files of up to this many 4 MiB blocks are hashed before initiate (a duplicate then sends
+ * nothing); larger files are hashed while their chunks go out, which starts the sending at once.
+ */
+const HASH_FIRST_BLOCKS = 4;
+
 export interface UploadSource {
   blob: Blob;
   name: string;
@@ -81,6 +87,10 @@ export class Upload {
   #contentHash?: string;
   /** The 4 MiB blocks' digests from hashing: the chunks' own when chunks are 4 MiB. */
   #blocks?: Uint8Array;
+  /** While blocks are hashed beside the sending: settles when block `index` is in `#blocks`. */
+  #blockHashed?: (index: number) => Promise<void>;
+  /** A content hash learnt after initiate, for the next chunk request to announce. */
+  #announce?: string;
   #result?: FileStatusResponse;
   #error?: UploadError;
   #controller?: AbortController;
@@ -252,9 +262,12 @@ export class Upload {
     const stale = () => id !== this.#run;
     if (stale()) return; // Paused or cancelled while the previous run let go.
     try {
-      if (!this.#contentHash || !this.#place) {
+      if (!this.#place) {
         this.#to('hashing');
-        if (!this.#contentHash) {
+        // Small files are hashed before initiate: a file the user already uploaded then
+        // completes without a byte sent. Larger ones start sending at once, hashed meanwhile.
+        const blocks = Math.ceil(this.size / CONTENT_HASH_BLOCK_SIZE);
+        if (!this.#contentHash && blocks <= HASH_FIRST_BLOCKS) {
           const hashes = await this.host.hashSlot(() =>
             stale() ? Promise.resolve(undefined) : hashBlocks(this.source.blob, signal),
           );
@@ -263,6 +276,7 @@ export class Upload {
           this.#blocks = hashes.blocks;
         }
       }
+      if (!this.#contentHash) this.#hashAlongside(id, signal);
       if (!this.#place) {
         this.#to('initiating');
         this.#place = await this.host.initiate(this, signal);
@@ -302,6 +316,38 @@ export class Upload {
     }
   }
 
+  /**
+   * Hashes the file's blocks while its chunks go out: each chunk's digest comes from its block
+   * as soon as that is hashed, and once the content hash is known the next chunk request
+   * announces it, so a file the user already has completes there. The resume record, which
+   * needs the content hash, is written then.
+   */
+  #hashAlongside(id: number, signal: AbortSignal): void {
+    const count = Math.ceil(this.size / CONTENT_HASH_BLOCK_SIZE);
+    const blocks = new Uint8Array(count * 32);
+    const waits = Array.from({ length: count }, () => {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => undefined); // Reported to whoever waits for it, if anyone does.
+      return { promise, resolve, reject };
+    });
+    this.#blocks = blocks;
+    this.#blockHashed = (index) => waits[index]?.promise ?? Promise.resolve();
+    hashBlocks(this.source.blob, signal, { blocks, onBlock: (index) => waits[index]?.resolve() })
+      .then(async ({ contentHash }) => {
+        if (id !== this.#run) return;
+        this.#contentHash = contentHash;
+        this.#announce = contentHash;
+        this.#blockHashed = undefined;
+        if (this.#place) await this.#remember(signal);
+      })
+      .catch((err: unknown) => {
+        for (const wait of waits) wait.reject(err);
+        if (id === this.#run) this.#blocks = undefined;
+      });
+  }
+
   /** Sends every chunk the server lacks; returns the last confirmation (or undefined if paused). */
   async #transfer(id: number, signal: AbortSignal): Promise<ChunkResponse | undefined> {
     const place = this.#place as ServerPlace;
@@ -339,8 +385,12 @@ export class Upload {
     const blocks = this.#blocks;
     const reuse =
       place.chunkSize === CONTENT_HASH_BLOCK_SIZE && blocks?.length === place.totalChunks * 32;
-    const digestOf = (index: number, bytes: Uint8Array) =>
-      reuse ? blockDigest(blocks, index) : chunkDigest(bytes);
+    const hashed = this.#blockHashed;
+    const digestOf = async (index: number, bytes: Uint8Array) => {
+      if (!reuse) return chunkDigest(bytes);
+      await hashed?.(index);
+      return blockDigest(blocks, index);
+    };
     // The body is a slice of the Blob, never bytes read into the page: browsers send in-memory
     // bodies many times slower than slices of a file. Bytes are read only to hash them.
     type Prepared = { body: Blob; bytes?: Uint8Array; digest?: string };
@@ -373,10 +423,13 @@ export class Upload {
 
     let last: ChunkResponse | undefined;
     const worker = async () => {
-      for (let job = take(); job && id === this.#run; job = take()) {
+      // A chunk's answer may end the file early (the server found it is one the user has).
+      for (let job = take(); job && id === this.#run && !last; job = take()) {
         const { index, ready } = job;
         const { body, bytes, digest } = await ready;
         const { start, end } = chunkRange(index, this.size, place.chunkSize);
+        const contentHash = this.#announce;
+        this.#announce = undefined;
         let progressed = false;
         const response = await withRetry(
           () =>
@@ -389,6 +442,7 @@ export class Upload {
               body,
               ...(bytes ? { bytes } : {}),
               ...(digest ? { digest } : {}),
+              ...(contentHash ? { contentHash } : {}),
               signal,
               onProgress: (loaded) => {
                 progressed ||= loaded > 0;

@@ -13,6 +13,7 @@ import {
 import { text } from '../../../reference-server/test/fixtures.js';
 import {
   api,
+  contentHash,
   expectStoredObject,
   startTestServer,
   TEST_CHUNK_SIZE,
@@ -72,6 +73,33 @@ describe('outcomes', () => {
     const session = await api(server, await server.token('deduper')).session(second.sessionId);
     assert.equal(session.body.files[0]?.duplicateOf, first.fileId);
     assert.deepEqual(states, ['hashing', 'initiating', 'ready']);
+    assert.equal(again.progress.confirmedBytes, bytes.length);
+  });
+
+  it('a large file is hashed while it uploads; the same bytes again end once the hash is known', async () => {
+    // More than the 4 blocks hashed before initiate: sending starts at once.
+    const bytes = sample(5 * 4 * 1024 * 1024 + 17);
+    const total = Math.ceil(bytes.length / CHUNK);
+    const up = uploader('big-deduper');
+    const states: UploadState[] = [];
+    up.addEventListener('state', (e) => states.push(e.upload.state));
+    const first = await up.add({ blob: blobOf(bytes), name: 'one.pdf', type: 'application/pdf' })
+      .done;
+    assert.equal(first.status, 'ready');
+    assert.equal(first.contentHash, contentHash(bytes));
+    assert.equal(proxy.stats.byRoute().chunk, total);
+    assert.deepEqual(states, ['hashing', 'initiating', 'uploading', 'ready']);
+    await proxy.idle();
+    proxy.reset();
+
+    const again = up.add({ blob: blobOf(bytes), name: 'two.pdf', type: 'application/pdf' });
+    const second = await again.done;
+    assert.equal(second.status, 'ready');
+    await expectStoredObject(server, 'big-deduper', second, bytes);
+    const session = await api(server, await server.token('big-deduper')).session(second.sessionId);
+    assert.equal(session.body.files[0]?.duplicateOf, first.fileId);
+    const sent = proxy.stats.byRoute().chunk ?? 0;
+    assert.ok(sent < total, `${sent} of ${total} chunks sent before the hash ended the upload`);
     assert.equal(again.progress.confirmedBytes, bytes.length);
   });
 

@@ -79,6 +79,7 @@ export function apiRouter(deps: ServerDeps, assembler: Assembler, streams: Event
       contentLength: ctx.get(HEADERS.contentLength),
       contentRange: ctx.get(HEADERS.contentRange),
       contentDigest: ctx.get(HEADERS.contentDigest),
+      contentHash: ctx.get(HEADERS.contentHash),
     });
     ctx.state.unreadBody = false;
     ctx.body = await receiver.receive(session, file, plan, ctx.req);

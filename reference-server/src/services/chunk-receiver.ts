@@ -1,6 +1,8 @@
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CONTENT_HASH_PATTERN,
+  HEADERS,
   chunkRange,
   parseContentDigest,
   parseContentRange,
@@ -11,6 +13,8 @@ import { ChunkBusyError, type BlobStore, type ChunkRef } from '../stores/blob-st
 import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
 import type { Assembler } from './assembler.js';
 import { ChunkMeter } from './chunk-meter.js';
+import { copyOfDuplicate } from './duplicates.js';
+import { fileEvent } from './file-events.js';
 import { receivedOf } from './file-views.js';
 import { sha256Of } from './sha256-of.js';
 
@@ -19,6 +23,8 @@ export interface ChunkHeaders {
   contentLength: string;
   contentRange: string;
   contentDigest: string;
+  /** `Upload-Content-Hash`: the whole file's content hash, when the client knows it. */
+  contentHash?: string;
 }
 
 interface ChunkPlan {
@@ -27,6 +33,8 @@ interface ChunkPlan {
   offset: number;
   length: number;
   digest: Buffer | null;
+  /** The file's content hash as the client claims it: a ready twin completes the file. */
+  contentHash: string | undefined;
 }
 
 /** Checks a chunk's headers against its file before any byte of the body is read. */
@@ -77,11 +85,18 @@ export function planChunk(
       throw new HttpError('validation_failed', (err as Error).message);
     }
   }
+  if (headers.contentHash && !CONTENT_HASH_PATTERN.test(headers.contentHash)) {
+    throw new HttpError(
+      'validation_failed',
+      `${HEADERS.contentHash} must be 64 lowercase hex digits (SHA-256).`,
+    );
+  }
   return {
     ref: { sessionId: session.id, fileId: file.id, index },
     offset: expected.start,
     length,
     digest: digest && Buffer.from(digest),
+    contentHash: headers.contentHash || undefined,
   };
 }
 
@@ -123,6 +138,15 @@ export class ChunkReceiver {
     const flowing = pipeline(body, meter);
     flowing.catch(() => {}); // Reported through the staging or draining promise below.
     const accepting = file.status === 'pending' || file.status === 'uploading';
+    const twin =
+      accepting && plan.contentHash ? await this.#completeAsDuplicate(file, plan) : undefined;
+    if (twin) {
+      // The user has these bytes already: this body is not needed.
+      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
+        throw bodyError(err);
+      });
+      return this.#response(session, twin, plan);
+    }
 
     if (!accepting) {
       // The file is past uploading: a repeated chunk is fine if its bytes match what was stored.
@@ -189,6 +213,27 @@ export class ChunkReceiver {
     const uploading = await sessions.transitionFile(file.id, ['pending'], { status: 'uploading' });
     const assembled = await this.deps.assembler.assembleIfComplete(file.id);
     return this.#response(session, assembled ?? uploading ?? file, plan);
+  }
+
+  /**
+   * Makes the file a ready duplicate of one the user already has with this content hash, as
+   * initiate does when it gets the hash up front. Undefined when there is none, or when the
+   * file moved on meanwhile (its last chunk arrived and assembly began).
+   */
+  async #completeAsDuplicate(file: StoredFile, plan: ChunkPlan): Promise<StoredFile | undefined> {
+    const { sessions, blobs } = this.deps;
+    const patch = await copyOfDuplicate(this.deps, file, plan.contentHash as string, Date.now());
+    if (!patch) return undefined;
+    const ready = await sessions.transitionFile(file.id, ['pending', 'uploading'], patch, [
+      fileEvent('upload.ready', { ...file, ...patch }),
+    ]);
+    if (!ready) {
+      await blobs.deleteObject(patch.objectKey);
+      return undefined;
+    }
+    await blobs.deleteChunks(file.sessionId, file.id);
+    await sessions.deleteChunkDigests(file.id);
+    return ready;
   }
 
   #verify(meter: ChunkMeter, plan: ChunkPlan): void {

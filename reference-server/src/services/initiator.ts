@@ -13,7 +13,7 @@ import { HttpError } from '../http-error.js';
 import type { BlobStore } from '../stores/blob-store.js';
 import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
 import { fileEvent } from './file-events.js';
-import { objectKey } from './object-key.js';
+import { copyOfDuplicate } from './duplicates.js';
 import { sanitizeName } from './sanitize-name.js';
 
 const InitiateSchema = z.strictObject({
@@ -154,29 +154,10 @@ export class Initiator {
     return types as FileTypeId[];
   }
 
-  /**
-   * A file the same user already has, with the same content hash, size and type, completes at
-   * once: its object is copied (a hard link on disk) so both files live and die independently.
-   */
+  /** A file the same user already has (same content hash, size, type) completes at once. */
   async #dedupe(file: StoredFile, contentHash: string | undefined, now: number) {
     if (!contentHash) return undefined;
-    const original = await this.deps.sessions.findReadyFile(file.userId, contentHash, file.size);
-    if (!original?.objectKey || original.fileType !== file.claimedType) return undefined;
-    const key = objectKey(file, now);
-    try {
-      await this.deps.blobs.copyObject(original.objectKey, key);
-    } catch {
-      return undefined; // The original went away meanwhile: upload normally.
-    }
-    const duplicate: StoredFile = {
-      ...file,
-      status: 'ready',
-      duplicateOf: original.id,
-      contentHash,
-      objectKey: key,
-      fileType: original.fileType,
-      ...(original.detectedType ? { detectedType: original.detectedType } : {}),
-    };
-    return duplicate;
+    const patch = await copyOfDuplicate(this.deps, file, contentHash, now);
+    return patch ? ({ ...file, ...patch } satisfies StoredFile) : undefined;
   }
 }
