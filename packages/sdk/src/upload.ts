@@ -340,7 +340,9 @@ export class Upload {
         this.#contentHash = contentHash;
         this.#announce = contentHash;
         this.#blockHashed = undefined;
-        if (this.#place) await this.#remember(signal);
+        // Not once the file is past sending: the record would outlive the upload. Before its
+        // place is known, initiate writes it.
+        if (this.#place && this.#state === 'uploading') await this.#remember(signal);
       })
       .catch((err: unknown) => {
         for (const wait of waits) wait.reject(err);
