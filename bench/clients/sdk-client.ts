@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CONFIRM_DELETE, HEADERS, routePath } from '@file-uploader/protocol';
 import { createUploader, fileFromPath, type UploaderOptions } from '@file-uploader/sdk/node';
 import type { ReferenceServer } from '../src/servers.js';
@@ -75,4 +77,37 @@ export async function sdkHashing(
   const ms = await hashed;
   await upload.cancel();
   return ms;
+}
+
+const run = promisify(execFile);
+
+/**
+ * One upload by the Node SDK in a process of its own (bench/clients/sdk-process.ts, built to
+ * `program`): its ids and that process's peak resident memory.
+ */
+export async function sdkProcessUpload(
+  program: string,
+  server: ReferenceServer,
+  file: string,
+  user: string,
+): Promise<{ sessionId: string; fileId: string; peakBytes: number }> {
+  const { stdout } = await run(process.execPath, [
+    program,
+    server.endpoint,
+    server.token(user),
+    file,
+  ]);
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    sessionId: string;
+    fileId: string;
+    peakBytes: number;
+  };
+}
+
+/** Peak resident memory of a `node` process that does nothing: the floor under any client. */
+export async function bareNodePeak(): Promise<number> {
+  const script =
+    "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1])";
+  const { stdout } = await run(process.execPath, ['-e', script]);
+  return Number(stdout) * 1024;
 }

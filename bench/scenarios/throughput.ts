@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULT_CHUNK_SIZE } from '@file-uploader/protocol';
 import { curlPut } from '../clients/curl-client.js';
 import { naiveChunkedPut } from '../clients/naive-chunked-client.js';
-import { deleteStored, sdkUpload } from '../clients/sdk-client.js';
+import { bareNodePeak, deleteStored, sdkProcessUpload, sdkUpload } from '../clients/sdk-client.js';
 import { tusUpload } from '../clients/tus-client.js';
 import { profiled } from '../src/in-process-profile.js';
 import { phaseNote } from '../src/phases.js';
@@ -195,7 +195,18 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
 
     const oursRatio = ratios.get(oursSdk.name) as number;
     const tusRatio = ratios.get(tus8.name) as number;
+    // The SDK's own memory: one more upload of the file, from a process of its own.
+    const memoryUser = `bench-${++n}`;
+    const alone = await sdkProcessUpload(ctx.programs.sdkClient, ours, payload, memoryUser);
+    await verifyStored(
+      'ours (own process)',
+      await storedObjectPath(ours.dataDir, memoryUser, alone.sessionId, alone.fileId),
+      sha,
+    );
+    await deleteStored(ours, memoryUser, alone.fileId);
+    const floor = await bareNodePeak();
     const notes: string[] = [
+      `Memory of the Node SDK: uploading the file from a process of its own (bench/clients/sdk-process.ts, defaults), that process peaked at ${mib(alone.peakBytes)} resident (VmHWM); a \`node\` process that does nothing peaks at ${mib(floor)}.`,
       phaseNote('the Node SDK', phases),
       cpuNote('ours (embedded store)', cpuEmbedded),
       cpuNote('ours with the GCS store', cpuGcs),
@@ -231,6 +242,12 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
           target: '≥ 0.50×',
           actual: times(oursRatio),
           pass: oursRatio >= 0.5,
+        },
+        {
+          name: 'Node SDK process peak resident memory, one upload',
+          target: '≤ 150 MB',
+          actual: `${(alone.peakBytes / 1e6).toFixed(0)} MB`,
+          pass: alone.peakBytes <= 150e6,
         },
         {
           name: 'Node SDK → reference server vs tus-js-client 8 MiB → @tus/server',

@@ -24,6 +24,8 @@ export interface ServerPrograms {
   bareServer: string;
   tusServer: string;
   gcsEmulator: string;
+  /** The Node SDK uploading one file in its own process (its memory measured apart). */
+  sdkClient: string;
 }
 
 /** Bundles the servers and the GCS emulator into bench/dist (resolving node_modules from the repo root). */
@@ -34,6 +36,7 @@ export async function buildServers(): Promise<ServerPrograms> {
       'bare-server': path.join(BENCH_DIR, 'servers', 'bare-server.ts'),
       'tus-server': path.join(BENCH_DIR, 'servers', 'tus-server.ts'),
       'gcs-emulator': path.join(BENCH_DIR, 'servers', 'gcs-emulator.ts'),
+      'sdk-client': path.join(BENCH_DIR, 'clients', 'sdk-process.ts'),
     },
     outdir: BUILD_DIR,
     outExtension: { '.js': '.mjs' },
@@ -55,6 +58,7 @@ export async function buildServers(): Promise<ServerPrograms> {
     bareServer: path.join(BUILD_DIR, 'bare-server.mjs'),
     tusServer: path.join(BUILD_DIR, 'tus-server.mjs'),
     gcsEmulator: path.join(BUILD_DIR, 'gcs-emulator.mjs'),
+    sdkClient: path.join(BUILD_DIR, 'sdk-client.mjs'),
   };
 }
 
