@@ -8,7 +8,7 @@ import {
   type FileError,
   type FileStatus,
 } from '@file-uploader/protocol';
-import type { BlobStore } from '../stores/blob-store.js';
+import { ObjectExistsError, type BlobStore } from '../stores/blob-store.js';
 import type { Locker } from '../stores/locker.js';
 import type { FilePatch, SessionStore, StoredFile } from '../stores/session-store.js';
 import { ContentHasher } from './content-hasher.js';
@@ -99,10 +99,20 @@ export class Assembler {
 
   async #assemble(file: StoredFile, chunkSize: number): Promise<StoredFile | undefined> {
     const { blobs, log } = this.deps;
-    const key = objectKey(file, Date.now());
-    // The bytes are joined inside the store (a copy on disk, a compose on GCS) and hashed from
-    // the digests recorded as the chunks arrived, so no byte passes through here a second time.
-    const { size } = await blobs.concatChunks(file.sessionId, file.id, file.totalChunks, key);
+    // One key per file (its creation time), so a try that dies half-way leaves nothing beside
+    // the object of the try that finishes.
+    const key = objectKey(file, file.createdAt);
+    // The bytes are joined inside the store (a link or copy on disk, a compose on GCS) and hashed
+    // from the digests recorded as the chunks arrived, so no byte passes through here again.
+    const concat = () => blobs.concatChunks(file.sessionId, file.id, file.totalChunks, key);
+    const { size } = await concat().catch(async (err: unknown) => {
+      if (!(err instanceof ObjectExistsError)) throw err;
+      // An earlier try at this file (an instance that died, an assembly that threw) left its
+      // object. The file is not ready and we hold its lock: nobody was ever given that object.
+      log.info({ fileId: file.id, key }, 'object of an interrupted assembly replaced');
+      await blobs.deleteObject(key);
+      return concat();
+    });
     const contentHash = await this.#contentHash(file, chunkSize, key);
     const reject = async (error: FileError, found: FilePatch = {}) => {
       await blobs.deleteObject(key);
