@@ -6,6 +6,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes as cryptoRandomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createClient } from 'redis';
@@ -15,6 +17,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { RedisStreamConsumer } from '../src/events/redis-stream-consumer.js';
 import { connectRedis, createRedisClient } from '../src/stores/redis-client.js';
 import { RedisSessionStore } from '../src/stores/redis-session-store.js';
+import { objectKey } from '../src/services/object-key.js';
 import { pdf, randomBytes } from './fixtures.js';
 import {
   api,
@@ -24,6 +27,7 @@ import {
   expectDownload,
   expectError,
   expectStoredObject,
+  objectsDir,
   request,
   startTestServer,
   tempDir,
@@ -255,7 +259,14 @@ describe('two instances sharing Redis and DATA_DIR', () => {
       const last = await sendChunk(a, ids, bytes, file.totalChunks - 1);
       assert.equal(last.status, 200, JSON.stringify(last.body));
       assert.equal(last.body.status, 'uploading', 'the lock holder was left to assemble');
-      assert.ok(await store.transitionFile(ids.fileId, ['uploading'], { status: 'assembling' }));
+      const assembling = await store.transitionFile(ids.fileId, ['uploading'], {
+        status: 'assembling',
+      });
+      assert.ok(assembling);
+      // Half an object: what the dying assembler had written when it stopped.
+      const left = path.join(objectsDir(dataDir), objectKey(assembling, assembling.createdAt));
+      await mkdir(path.dirname(left), { recursive: true });
+      await writeFile(left, bytes.subarray(0, 1000));
     } finally {
       await store.close();
     }
@@ -282,6 +293,7 @@ describe('two instances sharing Redis and DATA_DIR', () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.status, 'ready', 'assembled within the repeated request');
     assert.equal(assemblies(b, ids.fileId), 1);
+    // The half object it left was replaced: one object, whole.
     await expectStoredObject(a, USER, ids, bytes);
   });
 
