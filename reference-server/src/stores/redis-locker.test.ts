@@ -4,32 +4,15 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startRedis, type TestRedis } from '../../../test/harness/redis.js';
+import { useTestRedis } from '../../test/redis-kit.js';
 import { lockerConformance } from './locker.conformance.js';
-import { connectRedis, createRedisClient, type RedisClient } from './redis-client.js';
 import { RedisLocker } from './redis-locker.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
 
-let redis: TestRedis;
-const clients: RedisClient[] = [];
-
-before(async () => {
-  redis = await startRedis();
-});
-
-after(async () => {
-  for (const client of clients.splice(0)) if (client.isOpen) client.destroy();
-  await redis.stop();
-});
-
-async function connect(commandTimeoutMs = 2_000): Promise<RedisClient> {
-  const client = createRedisClient({ url: redis.url, commandTimeoutMs });
-  clients.push(client);
-  assert.ok(await connectRedis(client, 5_000), 'connected to the test Redis');
-  return client;
-}
+const kit = useTestRedis();
+const connect = (commandTimeoutMs?: number) => kit.connect(commandTimeoutMs);
 
 lockerConformance('RedisLocker', async () => {
   const client = await connect();
@@ -99,11 +82,11 @@ describe('RedisLocker across connections', () => {
       keyPrefix: `t-${randomUUID()}:`,
       commandTimeoutMs: 300,
     });
-    redis.pause();
+    kit.server.pause();
     try {
       await assert.rejects(locker.tryAcquire('file-1', 10_000), StoreUnavailableError);
     } finally {
-      redis.resume();
+      kit.server.resume();
     }
     // A timed-out SET may have run after the thaw; its lease (15 s) would hold the key, so use
     // another one to show the locker works again.

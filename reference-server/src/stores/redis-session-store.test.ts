@@ -5,33 +5,17 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startRedis, type TestRedis } from '../../../test/harness/redis.js';
-import { connectRedis, createRedisClient, type RedisClient } from './redis-client.js';
+import { useTestRedis } from '../../test/redis-kit.js';
+import type { RedisClient } from './redis-client.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { StoredFile, StoredSession } from './session-store.js';
 import { sessionStoreConformance } from './session-store.conformance.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
 
-let redis: TestRedis;
-const clients: RedisClient[] = [];
-
-before(async () => {
-  redis = await startRedis();
-});
-
-after(async () => {
-  for (const client of clients.splice(0)) if (client.isOpen) client.destroy();
-  await redis.stop();
-});
-
-async function connect(commandTimeoutMs = 2_000): Promise<RedisClient> {
-  const client = createRedisClient({ url: redis.url, commandTimeoutMs });
-  clients.push(client);
-  assert.ok(await connectRedis(client, 5_000), 'connected to the test Redis');
-  return client;
-}
+const kit = useTestRedis();
+const connect = (commandTimeoutMs?: number) => kit.connect(commandTimeoutMs);
 
 /** A store on its own connection and key prefix: empty, and invisible to other tests. */
 async function openStore(
@@ -122,7 +106,7 @@ describe('RedisSessionStore shared by several connections', () => {
     });
     await store.close();
 
-    await redis.restart();
+    await kit.server.restart();
     const { store: reopened } = await openStore({ prefix: keyPrefix });
     try {
       assert.deepEqual(await reopened.getSession(session.id), session);
@@ -213,7 +197,7 @@ describe('RedisSessionStore while Redis is away', () => {
     const file = makeFile(session);
     await store.createSession(session, [file]);
 
-    redis.pause();
+    kit.server.pause();
     try {
       await assert.rejects(store.getFile(file.id), StoreUnavailableError);
       await assert.rejects(store.ping(), StoreUnavailableError);
@@ -222,7 +206,7 @@ describe('RedisSessionStore while Redis is away', () => {
         StoreUnavailableError,
       );
     } finally {
-      redis.resume();
+      kit.server.resume();
     }
     // The timed-out transition may still have run once Redis thawed; either way it ran once.
     const current = await store.getFile(file.id);
@@ -236,12 +220,12 @@ describe('RedisSessionStore while Redis is away', () => {
     const session = makeSession();
     await store.createSession(session, [makeFile(session)]);
 
-    await redis.kill();
+    await kit.server.kill();
     try {
       await assert.rejects(store.getSession(session.id), StoreUnavailableError);
       await assert.rejects(store.ping(), StoreUnavailableError);
     } finally {
-      await redis.restart();
+      await kit.server.restart();
     }
     let session2: StoredSession | undefined;
     for (let attempt = 0; attempt < 100 && !session2; attempt++) {
