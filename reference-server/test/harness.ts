@@ -801,16 +801,19 @@ export async function uploadFile(
 export async function listFilesDeep(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) =>
-      path.relative(
-        dir,
-        path.join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name),
-      ),
-    )
-    .map((rel) => rel.split(path.sep).join('/'))
-    .sort();
+  return (
+    entries
+      // Symbolic links too: the markers of chunks written in place are links.
+      .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+      .map((entry) =>
+        path.relative(
+          dir,
+          path.join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name),
+        ),
+      )
+      .map((rel) => rel.split(path.sep).join('/'))
+      .sort()
+  );
 }
 
 /** Where final objects live. */

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import type { Middleware } from 'koa';
 import {
   createRemoteJWKSet,
@@ -36,9 +37,17 @@ export function createTokenVerifier(jwt: Config['jwt']): TokenVerifier {
     audience: jwt.audience,
     requiredClaims: ['sub', 'exp'],
   };
-  let key: Uint8Array | JWTVerifyGetKey;
+  let key: Promise<webcrypto.CryptoKey> | JWTVerifyGetKey;
   if (jwt.secret) {
-    key = jwt.secret;
+    // Imported once: handing jose the raw secret would import it again on every request.
+    key = webcrypto.subtle.importKey(
+      'raw',
+      new Uint8Array(jwt.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    key.catch(() => {}); // reported by the first verification that awaits it
     options.algorithms = ['HS256'];
   } else if (jwt.jwksUrl) {
     key = createRemoteJWKSet(new URL(jwt.jwksUrl));
@@ -51,7 +60,7 @@ export function createTokenVerifier(jwt: Config['jwt']): TokenVerifier {
       const { payload } =
         typeof key === 'function'
           ? await jwtVerify(token, key, options)
-          : await jwtVerify(token, key, options);
+          : await jwtVerify(token, await key, options);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
         throw new HttpError('unauthenticated', 'The token has no valid subject.');
       }

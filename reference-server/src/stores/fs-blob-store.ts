@@ -11,7 +11,8 @@
  *
  * In place (`inPlace`, plaintext only), a chunk given its placement is written straight into
  *   chunks/<sessionId>/<fileId>/data                 the file's bytes, each chunk at its offset
- * and committed by a marker `<index>.at` (holding "offset length"), made by link() as above.
+ * and committed by a marker `<index>.at`: a symbolic link whose target is "offset length".
+ * symlink() is atomic and never overwrites, like link(), in one call instead of four.
  * Assembly then links `data` as the object: no byte is copied. A marker's range is never
  * written again (a chunk sent again is only compared), and while one request writes a chunk
  * another gets ChunkBusyError; both rules are kept in memory, so only a store that is the one
@@ -20,7 +21,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import {
   copyFile,
   link,
@@ -28,18 +28,19 @@ import {
   open,
   readFile,
   readdir,
+  readlink,
   rm,
   rmdir,
   stat,
+  symlink,
   unlink,
-  writeFile,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkPlacement, ChunkRef, StagedChunk } from './blob-store.js';
 import { ChunkBusyError, ObjectExistsError } from './blob-store.js';
-import { Coalescer } from './coalescer.js';
+import { FileWriter, writeAll } from './file-writer.js';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
   assertValidKey,
@@ -66,11 +67,6 @@ const PLACED_SUFFIX = '.at';
 /** How long a request waits for another one writing the same chunk before it is told "busy". */
 const BUSY_WAIT_MS = 2_000;
 const DATA_NAME = 'data';
-/**
- * Network bodies arrive in 64 KiB pieces; writing 256 KiB at a time takes 4 times fewer calls,
- * while a server with hundreds of chunks in flight holds only that much per chunk.
- */
-const WRITE_SIZE = 256 * 1024;
 /** Chunks are copied into an object through one buffer of this size per assembly. */
 const COPY_SIZE = 1024 * 1024;
 
@@ -97,14 +93,6 @@ async function unlinkIfExists(path: string): Promise<void> {
 /** Waits until the file descriptor is released, whether the write succeeded or not. */
 async function closed(stream: WriteStream): Promise<void> {
   if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
-}
-
-/** Writes all of `bytes` at `position` of the file (a write may take fewer). */
-async function writeAll(out: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let at = 0; at < bytes.length;) {
-    const { bytesWritten } = await out.write(bytes, at, bytes.length - at, position + at);
-    at += bytesWritten;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -185,12 +173,14 @@ export class FsBlobStore implements BlobStore {
     if (this.#key) return undefined; // encrypted stores never write in place
     let text: string;
     try {
-      text = await readFile(this.#markerPath(ref), 'utf8');
+      text = await readlink(this.#markerPath(ref), 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
-      throw error;
+      if (errorCode(error) !== 'EINVAL') throw error;
+      // Not a symbolic link: a marker of an earlier version, a file holding "offset length\n".
+      text = (await readFile(this.#markerPath(ref), 'utf8')).replace(/\n$/, '');
     }
-    const match = /^(\d+) (\d+)\n$/.exec(text);
+    const match = /^(\d+) (\d+)$/.exec(text);
     if (!match) throw new Error(`Damaged chunk marker: ${this.#markerPath(ref)}`);
     return { offset: Number(match[1]), length: Number(match[2]) };
   }
@@ -227,11 +217,10 @@ export class FsBlobStore implements BlobStore {
         yield bytes;
       }
     };
+    if (!this.#key) return this.#writePlain(path, source);
     const sink = createWriteStream(path, { flags: 'wx' });
     try {
-      if (this.#key) await pipeline(source, count, createEncryptStream(this.#key), sink);
-      // Plaintext on disk: the file's own byte count, without a generator step per piece.
-      else await pipeline(source, new Coalescer(WRITE_SIZE), sink);
+      await pipeline(source, count, createEncryptStream(this.#key), sink);
     } catch (error) {
       await closed(sink);
       await unlinkIfExists(path);
@@ -239,7 +228,22 @@ export class FsBlobStore implements BlobStore {
     }
     // pipeline already waits for 'close' on fs streams; this makes "closed before link()" explicit.
     await closed(sink);
-    return this.#key ? size : sink.bytesWritten;
+    return size;
+  }
+
+  /** Plaintext: the pieces as they come, gathered into one writev per 256 KiB. */
+  async #writePlain(path: string, source: Readable): Promise<number> {
+    const out = await open(path, 'wx');
+    const writer = new FileWriter(out, 0);
+    try {
+      await pipeline(source, writer);
+    } catch (error) {
+      await out.close();
+      await unlinkIfExists(path);
+      throw error;
+    }
+    await out.close();
+    return writer.bytesWritten;
   }
 
   #readFile(path: string, range?: ByteRange): Readable {
@@ -324,20 +328,14 @@ export class FsBlobStore implements BlobStore {
       const dataPath = join(dir, DATA_NAME);
       const out = await open(dataPath, constants.O_RDWR | constants.O_CREAT);
       const { ino } = await out.stat();
-      let written = 0;
+      // Never past the chunk's own range: the next chunk's bytes may be there already.
+      const writer = new FileWriter(out, offset, length);
       try {
-        await pipeline(body, new Coalescer(WRITE_SIZE), async (pieces: AsyncIterable<Buffer>) => {
-          for await (const piece of pieces) {
-            // Never past the chunk's own range: the next chunk's bytes may be there already.
-            if (written + piece.length > length)
-              throw new RangeError(`Chunk ${ref.index} is longer than ${length} bytes`);
-            await writeAll(out, piece, offset + written);
-            written += piece.length;
-          }
-        });
+        await pipeline(body, writer);
       } finally {
         await out.close();
       }
+      const written = writer.bytesWritten;
       let committed: Promise<'created' | 'exists'> | undefined;
       return {
         commit: () => {
@@ -369,14 +367,17 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** Commits a chunk written in place: its marker, by link(), never over another. */
+  /** Commits a chunk written in place: its marker, by symlink(), never over another. */
   async #placeMarker(ref: ChunkRef, placement: ChunkPlacement): Promise<'created' | 'exists'> {
-    const tmp = this.#tempPath(`${this.#chunkTempPrefix(ref.sessionId, ref.fileId)}${ref.index}.`);
-    await writeFile(tmp, `${placement.offset} ${placement.length}\n`, { flag: 'wx' });
     try {
-      return await linkNoClobber(tmp, this.#markerPath(ref));
-    } finally {
-      await unlinkIfExists(tmp);
+      await symlink(`${placement.offset} ${placement.length}`, this.#markerPath(ref));
+      return 'created';
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return 'exists';
+      // The folder is gone: the file was deleted while the body streamed.
+      if (errorCode(error) === 'ENOENT')
+        throw new Error(`Chunk ${ref.index} was deleted while staged`);
+      throw error;
     }
   }
 
@@ -516,7 +517,7 @@ export class FsBlobStore implements BlobStore {
               if (placed) throw new Error(`Chunk ${index} is cut short in ${DATA_NAME}`);
               break;
             }
-            await writeAll(out, buffer.subarray(0, bytesRead), size);
+            await writeAll(out, [buffer.subarray(0, bytesRead)], size);
             size += bytesRead;
             left -= bytesRead;
             if (position !== null) position += bytesRead;
