@@ -28,6 +28,18 @@ async function makePayload(size: number): Promise<string> {
 }
 
 /**
+ * Makes the file picked in the page's `<input type=file id=payload>` the payload: a File backed
+ * by the disk, as a user's pick or drop is (slices of it are read from the file, not copied in
+ * memory). Returns its size.
+ */
+function usePickedFile(): number {
+  const file = document.querySelector<HTMLInputElement>('input#payload')?.files?.[0];
+  if (!file) throw new Error('no file picked in input#payload');
+  payload = file;
+  return file.size;
+}
+
+/**
  * Our SDK with its defaults, in the page; resolves when the server reports the file ready. Also
  * reports the time spent in each state (`hashing`: the content hash, before initiate).
  */
@@ -154,6 +166,7 @@ async function digestInMemory(piece: number): Promise<{ ms: number; bytes: numbe
 
 const bench = {
   makePayload,
+  usePickedFile,
   sdkUpload,
   elementUpload,
   sdkHashing,

@@ -12,7 +12,8 @@ import { buildPage } from './build.js';
 import { removeScratch, scratchDir } from './processes.js';
 
 const HTML = `<!doctype html><meta charset="utf-8"><title>bench</title>
-<script type="module" src="/page.js"></script>`;
+<script type="module" src="/page.js"></script>
+<input type="file" id="payload" hidden>`;
 
 export interface BenchBrowser {
   /** Origin of the page, for the reference server's CORS_ORIGINS. */
@@ -23,6 +24,8 @@ export interface BenchBrowser {
     name: K,
     ...args: Parameters<BenchPage[K]>
   ): Promise<Awaited<ReturnType<BenchPage[K]>>>;
+  /** Picks `file` in the page's file input and makes it the payload (a disk-backed File). */
+  pickPayload(file: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,10 @@ export async function startBrowser(): Promise<BenchBrowser> {
     const page: Page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));
+    // Why a request failed (net::ERR_...), for the error message of the call it failed in.
+    page.on('requestfailed', (request) =>
+      problems.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+    );
     await page.goto(`${origin}/`);
     await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
     const open = browser;
@@ -74,6 +81,12 @@ export async function startBrowser(): Promise<BenchBrowser> {
               `${String(name)} failed in the page: ${(err as Error).message}\n${problems.join('\n')}`,
             );
           }) as never,
+      async pickPayload(file) {
+        await page.setInputFiles('input#payload', file);
+        return page.evaluate(() =>
+          (globalThis as unknown as { bench: BenchPage }).bench.usePickedFile(),
+        );
+      },
       async close() {
         await open.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -277,7 +277,8 @@ export class Upload {
         }
       }
       if (!this.#contentHash) this.#hashAlongside(id, signal);
-      if (!this.#place) {
+      const fresh = !this.#place;
+      if (fresh) {
         this.#to('initiating');
         this.#place = await this.host.initiate(this, signal);
         if (stale()) return;
@@ -289,7 +290,7 @@ export class Upload {
       const last = await this.host.sendSlot(async () => {
         if (stale()) return undefined;
         this.#to('uploading');
-        return this.#transfer(id, signal);
+        return this.#transfer(id, signal, fresh);
       });
       if (stale()) return;
       if (last) await this.#finish(id, last.status, signal);
@@ -350,31 +351,40 @@ export class Upload {
       });
   }
 
-  /** Sends every chunk the server lacks; returns the last confirmation (or undefined if paused). */
-  async #transfer(id: number, signal: AbortSignal): Promise<ChunkResponse | undefined> {
+  /**
+   * Sends every chunk the server lacks; returns the last confirmation (or undefined if paused).
+   * A place initiated by this run (`fresh`) holds nothing yet: no need to ask the server.
+   */
+  async #transfer(
+    id: number,
+    signal: AbortSignal,
+    fresh: boolean,
+  ): Promise<ChunkResponse | undefined> {
     const place = this.#place as ServerPlace;
     const { transport } = this.host;
-    const session = await withRetry(
-      () =>
-        transport.json<UploadSession>(
-          'GET',
-          transport.url('session', { sessionId: place.sessionId }),
-          { signal },
-        ),
-      { ...this.host.retry, signal },
-    );
-    const file = session.files.find((f) => f.fileId === place.fileId);
-    if (!file)
-      throw new UploadError('not_found', 'The server no longer has this file.', false, 404);
-    if (file.status !== 'pending' && file.status !== 'uploading') {
-      return {
-        fileId: file.fileId,
-        chunkIndex: -1,
-        receivedBytes: file.receivedBytes,
-        status: file.status,
-      };
+    if (!fresh) {
+      const session = await withRetry(
+        () =>
+          transport.json<UploadSession>(
+            'GET',
+            transport.url('session', { sessionId: place.sessionId }),
+            { signal },
+          ),
+        { ...this.host.retry, signal },
+      );
+      const file = session.files.find((f) => f.fileId === place.fileId);
+      if (!file)
+        throw new UploadError('not_found', 'The server no longer has this file.', false, 404);
+      if (file.status !== 'pending' && file.status !== 'uploading') {
+        return {
+          fileId: file.fileId,
+          chunkIndex: -1,
+          receivedBytes: file.receivedBytes,
+          status: file.status,
+        };
+      }
+      for (const index of file.receivedChunks) this.#confirm(index);
     }
-    for (const index of file.receivedChunks) this.#confirm(index);
     const queue: number[] = [];
     for (let i = 0; i < place.totalChunks; i++) if (!this.#confirmed.has(i)) queue.push(i);
     if (queue.length === 0) {
