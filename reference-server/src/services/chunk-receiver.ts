@@ -15,7 +15,7 @@ import type { Assembler } from './assembler.js';
 import { ChunkMeter } from './chunk-meter.js';
 import { copyOfDuplicate } from './duplicates.js';
 import { fileEvent } from './file-events.js';
-import { receivedOf } from './file-views.js';
+import { bytesOfChunks, receivedOf } from './file-views.js';
 import { sha256Of } from './sha256-of.js';
 
 /** The validated headers of a chunk request. */
@@ -210,9 +210,29 @@ export class ChunkReceiver {
       await blobs.deleteChunks(file.sessionId, file.id);
       throw new HttpError('not_found', 'The file was deleted.');
     }
-    const uploading = await sessions.transitionFile(file.id, ['pending'], { status: 'uploading' });
-    const assembled = await this.deps.assembler.assembleIfComplete(file.id);
-    return this.#response(session, assembled ?? uploading ?? file, plan);
+    // The first chunk moves the file on from `pending`; later ones need not try.
+    const uploading =
+      file.status === 'pending'
+        ? await sessions.transitionFile(file.id, ['pending'], { status: 'uploading' })
+        : undefined;
+    // Most chunks are not the last: one listing tells whether the file is complete and what
+    // the answer reports as received.
+    const stored = bytesOfChunks(
+      await blobs.listChunks(file.sessionId, file.id),
+      file,
+      session.chunkSize,
+    );
+    if (stored.receivedChunks.length === file.totalChunks) {
+      const assembled = await this.deps.assembler.assembleIfComplete(file.id);
+      return this.#response(session, assembled ?? uploading ?? file, plan);
+    }
+    const { status } = uploading ?? file;
+    return {
+      fileId: file.id,
+      chunkIndex: plan.ref.index,
+      receivedBytes: stored.receivedBytes,
+      status,
+    };
   }
 
   /**

@@ -10,6 +10,20 @@ import type { StoredFile, StoredSession } from '../stores/session-store.js';
 /** Statuses in which the chunk store, not the file record, tells what has arrived. */
 const RECEIVING: ReadonlySet<string> = new Set(['pending', 'uploading', 'failed']);
 
+/** Bytes of these chunks of a file (indices past its last chunk are not counted). */
+export function bytesOfChunks(
+  indices: readonly number[],
+  file: StoredFile,
+  chunkSize: number,
+): { receivedChunks: number[]; receivedBytes: number } {
+  const receivedChunks = indices.filter((i) => i < file.totalChunks);
+  const receivedBytes = receivedChunks.reduce((sum, i) => {
+    const { start, end } = chunkRange(i, file.size, chunkSize);
+    return sum + end - start + 1;
+  }, 0);
+  return { receivedChunks, receivedBytes };
+}
+
 /** Chunks the server holds for a file, and their bytes. */
 export async function receivedOf(
   blobs: BlobStore,
@@ -22,14 +36,7 @@ export async function receivedOf(
       receivedBytes: file.size,
     };
   }
-  const receivedChunks = (await blobs.listChunks(file.sessionId, file.id)).filter(
-    (i) => i < file.totalChunks,
-  );
-  const receivedBytes = receivedChunks.reduce((sum, i) => {
-    const { start, end } = chunkRange(i, file.size, chunkSize);
-    return sum + end - start + 1;
-  }, 0);
-  return { receivedChunks, receivedBytes };
+  return bytesOfChunks(await blobs.listChunks(file.sessionId, file.id), file, chunkSize);
 }
 
 /** A file as `GET /session/:sessionId` lists it. */
