@@ -134,10 +134,12 @@ export class ChunkReceiver {
     body: Readable,
   ): Promise<ChunkResponse> {
     const { blobs, sessions } = this.deps;
-    const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs);
+    const accepting = file.status === 'pending' || file.status === 'uploading';
+    // A store that hashes what it staged spares the event loop hashing the body on the way.
+    const storeHashes = accepting && blobs.hashesStagedChunks === true;
+    const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs, !storeHashes);
     const flowing = pipeline(body, meter);
     flowing.catch(() => {}); // Reported through the staging or draining promise below.
-    const accepting = file.status === 'pending' || file.status === 'uploading';
     const twin =
       accepting && plan.contentHash ? await this.#completeAsDuplicate(file, plan) : undefined;
     if (twin) {
@@ -153,7 +155,7 @@ export class ChunkReceiver {
       await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
         throw bodyError(err);
       });
-      this.#verify(meter, plan);
+      this.#verify(meter, plan, meter.digest());
       const stored = await this.#storedDigest(file, plan);
       if (!stored?.equals(meter.digest())) {
         throw new HttpError('conflict', `The file is ${file.status} and takes no new bytes.`);
@@ -183,11 +185,15 @@ export class ChunkReceiver {
       throw bodyError(err);
     });
     let outcome: 'created' | 'exists';
+    let digest: Buffer;
     try {
       await flowing.catch((err: unknown) => {
         throw bodyError(err);
       });
-      this.#verify(meter, plan);
+      if (storeHashes && !staged.digest) throw new Error('The blob store staged without a digest');
+      this.#verifyLength(meter, plan);
+      digest = storeHashes ? await (staged.digest as () => Promise<Buffer>)() : meter.digest();
+      this.#verify(meter, plan, digest);
       outcome = await staged.commit().catch(async (err: unknown) => {
         // A delete while the body streamed removes the staged bytes, so the commit finds nothing.
         if (!(await sessions.getFile(file.id)))
@@ -199,12 +205,12 @@ export class ChunkReceiver {
     }
     if (outcome === 'exists') {
       const stored = await this.#storedDigest(file, plan);
-      if (!stored?.equals(meter.digest())) {
+      if (!stored?.equals(digest)) {
         throw new HttpError('conflict', `Chunk ${plan.ref.index} is stored with different bytes.`);
       }
     }
     // Assembly builds the content hash from these instead of reading the bytes again.
-    await sessions.recordChunkDigest(file.id, plan.ref.index, meter.digest());
+    await sessions.recordChunkDigest(file.id, plan.ref.index, digest);
     // A delete may have removed the file while the body streamed: leave nothing behind.
     if (!(await sessions.getFile(file.id))) {
       await blobs.deleteChunks(file.sessionId, file.id);
@@ -256,14 +262,18 @@ export class ChunkReceiver {
     return ready;
   }
 
-  #verify(meter: ChunkMeter, plan: ChunkPlan): void {
+  #verifyLength(meter: ChunkMeter, plan: ChunkPlan): void {
     if (meter.bytes !== plan.length) {
       throw new HttpError(
         'body_length_mismatch',
         `Received ${meter.bytes} of ${plan.length} bytes.`,
       );
     }
-    if (plan.digest && !plan.digest.equals(meter.digest())) {
+  }
+
+  #verify(meter: ChunkMeter, plan: ChunkPlan, digest: Buffer): void {
+    this.#verifyLength(meter, plan);
+    if (plan.digest && !plan.digest.equals(digest)) {
       throw new HttpError('digest_mismatch');
     }
   }

@@ -39,6 +39,12 @@ export interface StagedChunk {
   commit(): Promise<'created' | 'exists'>;
   /** Drops the staged bytes. Safe to call more than once and after commit. */
   discard(): Promise<void>;
+  /**
+   * SHA-256 of the body that was staged (or, when the chunk was stored already, of the body that
+   * was read and dropped); only from stores whose `hashesStagedChunks` is true, once the body
+   * has ended.
+   */
+  digest?(): Promise<Buffer>;
 }
 
 /** Thrown by `writeObject` when the key already exists: final objects are never overwritten. */
@@ -55,6 +61,11 @@ export class ObjectExistsError extends Error {
  * Keys of final objects are `/`-separated paths made by the server from sanitized parts.
  */
 export interface BlobStore {
+  /**
+   * True when every chunk staged with a placement offers `digest()`: the store hashes the body
+   * itself (off the event loop), and the caller need not hash it as it streams.
+   */
+  readonly hashesStagedChunks?: boolean;
   /**
    * Streams `body` to a staging location. Rejects (and leaves nothing behind) when the body
    * stream errors. The caller counts and hashes the bytes and then commits or discards.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { strict as assert } from 'node:assert';
 import {
   mkdir,
@@ -233,6 +233,29 @@ describe('FsBlobStore writing chunks in place', () => {
     assert.ok(
       (await readFile(join(root, 'objects/k/two.bin'))).equals(Buffer.concat([first, second])),
     );
+  });
+
+  it('hashes what it staged itself, and a body it dropped as stored already', async () => {
+    assert.equal(store.hashesStagedChunks, true);
+    const ids = file();
+    const bytes = randomBytes(700_000);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest();
+    const first = await store.stageChunk({ ...ids, index: 1 }, Readable.from([bytes]), {
+      offset: 700_000,
+      length: bytes.length,
+    });
+    assert.ok((await first.digest?.())?.equals(sha(bytes)));
+    assert.equal(await first.commit(), 'created');
+    await first.discard();
+    // Sent again with other bytes: nothing is written, and the digest is of what came.
+    const other = randomBytes(700_000);
+    const again = await store.stageChunk({ ...ids, index: 1 }, Readable.from([other]), {
+      offset: 700_000,
+      length: other.length,
+    });
+    assert.ok((await again.digest?.())?.equals(sha(other)));
+    assert.equal(await again.commit(), 'exists');
+    assert.ok((await readAll(store.readChunk({ ...ids, index: 1 }))).equals(bytes));
   });
 
   it('tells a second writer of a chunk that is being written that it is busy', async () => {

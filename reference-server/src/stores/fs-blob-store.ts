@@ -18,7 +18,7 @@
  * another gets ChunkBusyError; both rules are kept in memory, so only a store that is the one
  * writer of its directory may work in place.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import {
@@ -41,6 +41,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkPlacement, ChunkRef, StagedChunk } from './blob-store.js';
 import { ChunkBusyError, ObjectExistsError } from './blob-store.js';
 import { FileWriter, writeAll } from './file-writer.js';
+import { rangeHasher } from './range-hasher.js';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
   assertValidKey,
@@ -138,6 +139,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Creates the store and its directories. */
+  /** Chunks written in place are hashed from disk on a thread of their own. */
+  get hashesStagedChunks(): boolean {
+    return this.#inPlace;
+  }
+
   static async open(options: FsBlobStoreOptions): Promise<FsBlobStore> {
     const store = new FsBlobStore(options);
     await store.#ensureDirs();
@@ -318,8 +324,22 @@ export class FsBlobStore implements BlobStore {
       if ((await this.#placement(ref)) || (await exists(this.#chunkPath(ref)))) {
         // Stored already, and never written again: the caller compares the two digests.
         release();
-        await pipeline(body, new Writable({ write: (_chunk, _enc, done) => done() }));
-        return { commit: async () => 'exists', discard: async () => {} };
+        const hash = createHash('sha256');
+        await pipeline(
+          body,
+          new Writable({
+            write: (chunk: Buffer, _enc, done) => {
+              hash.update(chunk);
+              done();
+            },
+          }),
+        );
+        const digest = hash.digest();
+        return {
+          commit: async () => 'exists',
+          discard: async () => {},
+          digest: async () => digest,
+        };
       }
       await this.#ensureDirs();
       const dir = this.#chunkDir(ref.sessionId, ref.fileId);
@@ -330,16 +350,25 @@ export class FsBlobStore implements BlobStore {
       const { ino } = await out.stat();
       // Never past the chunk's own range: the next chunk's bytes may be there already.
       const writer = new FileWriter(out, offset, length);
+      // Open until the chunk is committed or dropped: its digest is read through it.
+      let closing: Promise<void> | undefined;
+      const close = () => (closing ??= out.close());
       try {
         await pipeline(body, writer);
-      } finally {
-        await out.close();
+      } catch (error) {
+        await close();
+        throw error;
       }
       const written = writer.bytesWritten;
+      let digest: Promise<Buffer> | undefined;
       let committed: Promise<'created' | 'exists'> | undefined;
       return {
+        // Read back from the page cache and hashed on the hashing thread, not the event loop.
+        digest: () => (digest ??= rangeHasher.digest(out.fd, offset, written)),
         commit: () => {
           committed ??= (async () => {
+            await digest?.catch(() => undefined);
+            await close();
             // A delete while the body streamed removed `data`: the chunk must not reappear.
             const gone = async () => (await stat(dataPath).catch(() => undefined))?.ino !== ino;
             try {
@@ -357,7 +386,11 @@ export class FsBlobStore implements BlobStore {
           return committed;
         },
         discard: async () => {
-          if (!committed) release(); // its bytes in `data` are nobody's until written again
+          if (!committed) {
+            await digest?.catch(() => undefined);
+            await close();
+            release(); // its bytes in `data` are nobody's until written again
+          }
           await committed?.catch(() => undefined);
         },
       };
