@@ -138,12 +138,12 @@ export class FsBlobStore implements BlobStore {
     this.#inPlace = options.inPlace === true && !options.encryptionKey;
   }
 
-  /** Creates the store and its directories. */
   /** Chunks written in place are hashed from disk on a thread of their own. */
   get hashesStagedChunks(): boolean {
     return this.#inPlace;
   }
 
+  /** Creates the store and its directories. */
   static async open(options: FsBlobStoreOptions): Promise<FsBlobStore> {
     const store = new FsBlobStore(options);
     await store.#ensureDirs();
@@ -237,7 +237,7 @@ export class FsBlobStore implements BlobStore {
     return size;
   }
 
-  /** Plaintext: the pieces as they come, gathered into one writev per 256 KiB. */
+  /** Plaintext: the pieces as they come, copied into reused buffers written 256 KiB at a time. */
   async #writePlain(path: string, source: Readable): Promise<number> {
     const out = await open(path, 'wx');
     const writer = new FileWriter(out, 0);
