@@ -36,8 +36,19 @@ async function assertKind(promise: Promise<unknown>, kind: ScanErrorKind): Promi
   });
 }
 
-/** 4 MiB: more than the socket buffers hold, so the peer's early answer comes mid-stream. */
-const bigFile = () => Readable.from([Buffer.alloc(4 * 1024 * 1024, 1)]);
+/**
+ * 4 MiB read a piece at a time with a timer between pieces, so the peer's early answer arrives
+ * while the file is still being sent, however fast the machine empties the socket buffers.
+ */
+const slowFile = () =>
+  Readable.from(
+    (async function* () {
+      for (let i = 0; i < 64; i++) {
+        yield Buffer.alloc(64 * 1024, 1);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })(),
+  );
 
 describe('ClamdScanner with a misbehaving peer', () => {
   it('does not take an "OK" that comes before the end of the file', async () => {
@@ -45,7 +56,7 @@ describe('ClamdScanner with a misbehaving peer', () => {
       socket.once('data', () => socket.write('stream: OK\0')); // and keeps reading, unlike clamd
       socket.resume();
     });
-    await assertKind(new ClamdScanner({ url }).scan(bigFile()), ScanErrorKind.protocol_error);
+    await assertKind(new ClamdScanner({ url }).scan(slowFile()), ScanErrorKind.protocol_error);
   });
 
   it('maps an unknown answer, an over-long answer and silence-then-close', async () => {
