@@ -68,7 +68,8 @@ export interface BlobStore {
   readonly hashesStagedChunks?: boolean;
   /**
    * Streams `body` to a staging location. Rejects (and leaves nothing behind) when the body
-   * stream errors. The caller counts and hashes the bytes and then commits or discards.
+   * stream errors. The caller counts and hashes the bytes (unless the store hashes what it staged:
+   * `hashesStagedChunks`) and then commits or discards.
    * `placement` says where the chunk lies in its file: a store may then write it in place, so
    * that `concatChunks` moves no bytes; such a store rejects a body longer than
    * `placement.length` before writing past it, and may reject with {@link ChunkBusyError}.

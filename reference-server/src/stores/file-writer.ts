@@ -19,26 +19,12 @@ function giveBack(buffer: Buffer): void {
   if (spare.length < SPARE_LIMIT) spare.push(buffer);
 }
 
-/** Writes all of `pieces`, in order, from `position` of the file (a writev may take fewer). */
-export async function writeAll(
-  out: FileHandle,
-  pieces: Buffer[],
-  position: number,
-): Promise<number> {
-  let at = position;
-  let rest = pieces;
-  while (rest.length > 0) {
-    const { bytesWritten } = await out.writev(rest, at);
+/** Writes all of `bytes` at `position` of the file (a write may take fewer). */
+export async function writeAll(out: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await out.write(bytes, at, bytes.length - at, position + at);
     at += bytesWritten;
-    let skip = bytesWritten;
-    let i = 0;
-    for (; i < rest.length && skip >= (rest[i] as Buffer).length; i++) {
-      skip -= (rest[i] as Buffer).length;
-    }
-    rest = rest.slice(i);
-    if (skip > 0) rest[0] = (rest[0] as Buffer).subarray(skip);
   }
-  return at - position;
 }
 
 /** Writes of one writer under way at once: the network never waits for one slow write. */
@@ -55,10 +41,7 @@ const FLIGHTS = 4;
  * its owner closes it.
  */
 export class FileWriter extends Writable {
-  /** Bytes on disk so far; all of them once the stream has finished. */
-  bytesWritten = 0;
-  #received = 0;
-  /** Bytes handed to writes so far (the next write's place). */
+  /** Bytes handed to writes so far (the next write's place); all on disk once finished. */
   #sent = 0;
   #filling: Buffer | undefined;
   #filled = 0;
@@ -74,9 +57,13 @@ export class FileWriter extends Writable {
     super({ highWaterMark: 64 * 1024 });
   }
 
+  /** Bytes written, once the stream has finished. */
+  get bytesWritten(): number {
+    return this.#sent;
+  }
+
   override _write(piece: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
-    this.#received += piece.length;
-    if (this.#received > this.limit) {
+    if (this.#sent + this.#filled + piece.length > this.limit) {
       done(new RangeError(`More than ${this.limit} bytes for this range of the file`));
       return;
     }
@@ -115,12 +102,9 @@ export class FileWriter extends Writable {
     this.#filled = 0;
     const position = this.start + this.#sent;
     this.#sent += bytes;
-    const flight: Promise<void> = writeAll(this.out, [buffer.subarray(0, bytes)], position)
+    const flight: Promise<void> = writeAll(this.out, buffer.subarray(0, bytes), position)
       .then(
-        (written) => {
-          this.bytesWritten += written;
-          giveBack(buffer);
-        },
+        () => giveBack(buffer),
         (error: unknown) => {
           this.#failure ??= error instanceof Error ? error : new Error(String(error));
         },

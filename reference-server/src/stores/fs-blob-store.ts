@@ -550,7 +550,7 @@ export class FsBlobStore implements BlobStore {
               if (placed) throw new Error(`Chunk ${index} is cut short in ${DATA_NAME}`);
               break;
             }
-            await writeAll(out, [buffer.subarray(0, bytesRead)], size);
+            await writeAll(out, buffer.subarray(0, bytesRead), size);
             size += bytesRead;
             left -= bytesRead;
             if (position !== null) position += bytesRead;
