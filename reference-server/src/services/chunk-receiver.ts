@@ -232,12 +232,17 @@ export class ChunkReceiver {
       const assembled = await this.deps.assembler.assembleIfComplete(file.id);
       return this.#response(session, assembled ?? uploading ?? file, plan);
     }
-    const { status } = uploading ?? file;
+    // The status as it is now, read after the listing: a chunk sent beside the last one may find
+    // the file already assembled (its chunks gone) or moved on by another request.
+    const current = (await sessions.getFile(file.id)) ?? uploading ?? file;
+    if (current.status !== 'pending' && current.status !== 'uploading') {
+      return this.#response(session, current, plan);
+    }
     return {
       fileId: file.id,
       chunkIndex: plan.ref.index,
       receivedBytes: stored.receivedBytes,
-      status,
+      status: current.status,
     };
   }
 
