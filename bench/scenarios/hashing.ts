@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTENT_HASH_BLOCK_SIZE } from '@file-uploader/protocol';
-import { deleteStored, sdkHashing, sdkUpload } from '../clients/sdk-client.js';
+import { deleteStored, sdkContentHash, sdkUpload } from '../clients/sdk-client.js';
 import { alternate, type AlternatedRuns, type Contender, type Sample } from '../src/alternate.js';
 import { startBrowser, type BenchBrowser } from '../src/browser.js';
 import type { BenchContext } from '../src/context.js';
@@ -80,8 +80,8 @@ export async function hashing(ctx: BenchContext): Promise<ScenarioResult> {
           createHash('sha256').update(p).digest(),
         ),
         {
-          name: 'SDK content hash of the file (its `hashing` state, read from disk)',
-          run: async () => ({ ms: await sdkHashing(ours, payload, `hash-${++n}`), bytes: size }),
+          name: 'SDK content hash of the file, read from disk (a thread of its own hashes it)',
+          run: async () => ({ ms: await sdkContentHash(payload), bytes: size }),
         },
       ],
       options,
@@ -113,8 +113,8 @@ export async function hashing(ctx: BenchContext): Promise<ScenarioResult> {
       },
       [
         {
-          name: 'SDK content hash of the Blob (its `hashing` state)',
-          run: () => page.call('sdkHashing', ours.endpoint, ours.token(`page-${++n}`)),
+          name: 'SDK content hash of the Blob (read in slices, Web Crypto)',
+          run: () => page.call('sdkContentHash'),
         },
       ],
       options,
@@ -131,7 +131,7 @@ export async function hashing(ctx: BenchContext): Promise<ScenarioResult> {
         'Three alternations, each with its own baseline (ratio 1.00×): in Node, SHA-256 with Web',
         `Crypto of ${mib(size)} held in memory, 4 MiB at a time (the SDK's per-chunk digest), against`,
         `node:crypto and against the SDK's content hash of the same bytes as a file on disk (the`,
-        'time its upload spends in the `hashing` state; the upload is then cancelled); in Node,',
+        'function an upload calls for it, timed alone); in Node,',
         `uploads of that file with Content-Digest off (baseline) and on; in Chromium, Web Crypto`,
         `on a ${mib(browserSize)} Blob's bytes in memory against the SDK's content hash of the`,
         'Blob. Uploads are checked by the stored SHA-256. Digests on vs off is not repeated in',

@@ -16,6 +16,8 @@ export interface BlobReader {
   read(start: number, end: number): Promise<Uint8Array>;
   /** Takes back bytes `read` returned once nothing uses them any more, to read into again. */
   release?(bytes: Uint8Array): void;
+  /** SHA-256 of `[start, end)`, hashed where the bytes are (a worker thread in Node). */
+  sha256?(start: number, end: number): Promise<Uint8Array>;
 }
 
 const readers = new WeakMap<Blob, BlobReader>();
@@ -31,12 +33,26 @@ export function releaseSlice(blob: Blob, bytes: Uint8Array): void {
 }
 
 /** Reads `[start, end)` of a blob; never the whole file. */
-export async function readSlice(blob: Blob, start: number, end: number): Promise<Uint8Array> {
+export function readSlice(blob: Blob, start: number, end: number): Promise<Uint8Array> {
+  const reader = readers.get(blob);
+  return fromFile(async () =>
+    reader ? reader.read(start, end) : new Uint8Array(await blob.slice(start, end).arrayBuffer()),
+  );
+}
+
+/** SHA-256 of `[start, end)` of a blob. */
+async function sliceSha256(blob: Blob, start: number, end: number): Promise<Uint8Array> {
+  const reader = readers.get(blob);
+  if (reader?.sha256) return fromFile(() => reader.sha256!(start, end));
+  const bytes = await readSlice(blob, start, end);
+  const digest = await sha256(bytes);
+  releaseSlice(blob, bytes);
+  return digest;
+}
+
+async function fromFile<T>(read: () => Promise<T>): Promise<T> {
   try {
-    const reader = readers.get(blob);
-    return reader
-      ? await reader.read(start, end)
-      : new Uint8Array(await blob.slice(start, end).arrayBuffer());
+    return await read();
   } catch (err) {
     // A File that changed or vanished on disk fails to read (NotReadableError in browsers).
     throw new UploadError('file_changed', 'The file can no longer be read.', false, undefined, {
@@ -83,9 +99,7 @@ export async function hashBlocks(
       const index = next++;
       const start = index * CONTENT_HASH_BLOCK_SIZE;
       const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
-      const bytes = await readSlice(blob, start, end);
-      blocks.set(await sha256(bytes), index * 32);
-      releaseSlice(blob, bytes);
+      blocks.set(await sliceSha256(blob, start, end), index * 32);
       opts.onBlock?.(index);
       hashed += end - start;
       opts.onBytes?.(hashed);

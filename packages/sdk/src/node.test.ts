@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { readSlice } from './hashing.js';
+import { CONTENT_HASH_BLOCK_SIZE } from '@file-uploader/protocol';
+import { FileHasher } from './file-hasher.js';
+import { hashBlocks, readSlice } from './hashing.js';
 import {
   FileResumeStore,
   fileFromBuffer,
@@ -140,6 +142,57 @@ describe('upload sources', () => {
     assert.ok(Buffer.from(read).equals(bytes.subarray(5000, 70_000)));
     await writeFile(file, randomBytes(200_001));
     await assert.rejects(readSlice(source.blob, 0, 10), { code: 'file_changed' });
+  });
+
+  it('fileFromPath: a large file is hashed on the hashing thread, and refused once changed', async () => {
+    const file = path.join(dir, 'large.pdf');
+    const bytes = randomBytes(4 * CONTENT_HASH_BLOCK_SIZE + 12_345); // past the thread's threshold
+    await writeFile(file, bytes);
+    const blocks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += CONTENT_HASH_BLOCK_SIZE) {
+      const block = bytes.subarray(at, at + CONTENT_HASH_BLOCK_SIZE);
+      blocks.push(createHash('sha256').update(block).digest());
+    }
+    const expected = createHash('sha256').update(Buffer.concat(blocks)).digest('hex');
+
+    const source = await fileFromPath(file);
+    const hashes = await hashBlocks(source.blob, new AbortController().signal);
+    assert.equal(hashes.contentHash, expected);
+    assert.ok(Buffer.from(hashes.blocks).equals(Buffer.concat(blocks)));
+
+    // The same size, other bytes: only the modification time tells.
+    await writeFile(file, randomBytes(bytes.length));
+    await utimes(file, new Date(), new Date(Date.now() + 5000));
+    await assert.rejects(hashBlocks(source.blob, new AbortController().signal), {
+      code: 'file_changed',
+    });
+  });
+
+  it('FileHasher: the SHA-256 of a range, and clear failures', async () => {
+    const file = path.join(dir, 'ranges.bin');
+    const bytes = randomBytes(3 * 1024 * 1024 + 7); // more than the thread's 1 MiB buffer
+    await writeFile(file, bytes);
+    const info = await stat(file, { bigint: true });
+    const opened = { path: file, size: info.size, mtimeNs: info.mtimeNs };
+    const hasher = new FileHasher();
+    const digest = (start: number, end: number) =>
+      createHash('sha256').update(bytes.subarray(start, end)).digest('hex');
+    const ranges: Array<[number, number]> = [
+      [0, bytes.length],
+      [1, 1_048_577],
+      [2_000_000, 3_145_735],
+      [5, 5],
+    ];
+    const got = await Promise.all(ranges.map(([a, b]) => hasher.sha256(opened, a, b)));
+    assert.deepEqual(
+      got.map((d) => Buffer.from(d).toString('hex')),
+      ranges.map(([a, b]) => digest(a, b)),
+    );
+    await assert.rejects(hasher.sha256(opened, 0, bytes.length + 1), /ended before byte/);
+    await assert.rejects(hasher.sha256({ ...opened, size: opened.size + 1n }, 0, 10), /changed/);
+    await assert.rejects(hasher.sha256({ ...opened, path: `${file}.missing` }, 0, 10), /ENOENT/);
+    // Still serves after failures.
+    assert.equal(Buffer.from(await hasher.sha256(opened, 0, 100)).toString('hex'), digest(0, 100));
   });
 
   it('guesses types from the protocol table, octet-stream otherwise', () => {
