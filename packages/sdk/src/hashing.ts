@@ -16,7 +16,10 @@ export interface BlobReader {
   read(start: number, end: number): Promise<Uint8Array>;
   /** Takes back bytes `read` returned once nothing uses them any more, to read into again. */
   release?(bytes: Uint8Array): void;
-  /** SHA-256 of `[start, end)`, hashed where the bytes are (a worker thread in Node). */
+  /**
+   * SHA-256 of `[start, end)`, hashed where the bytes are (a worker thread in Node); fails with
+   * `file_changed` when the file can no longer be read.
+   */
   sha256?(start: number, end: number): Promise<Uint8Array>;
 }
 
@@ -40,17 +43,8 @@ export function readSlice(blob: Blob, start: number, end: number): Promise<Uint8
   );
 }
 
-/** SHA-256 of `[start, end)` of a blob. */
-async function sliceSha256(blob: Blob, start: number, end: number): Promise<Uint8Array> {
-  const reader = readers.get(blob);
-  if (reader?.sha256) return fromFile(() => reader.sha256!(start, end));
-  const bytes = await readSlice(blob, start, end);
-  const digest = await sha256(bytes);
-  releaseSlice(blob, bytes);
-  return digest;
-}
-
-async function fromFile<T>(read: () => Promise<T>): Promise<T> {
+/** Runs `read`; its failure means the file can no longer be read (`file_changed`). */
+export async function fromFile<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
@@ -69,52 +63,81 @@ export interface BlockHashes {
   blocks: Uint8Array;
 }
 
-/** Blocks hashed at once: Web Crypto hashes off the main thread, so a few overlap well. */
-export const HASH_CONCURRENCY = 3;
+/** Digests under way at once: Web Crypto hashes off the main thread, so a few overlap well. */
+const HASH_CONCURRENCY = 3;
+
+/** A hashing under way: its result, and each block's digest as it comes. */
+export type BlockHashing = Promise<BlockHashes> & {
+  /** The blocks' digests, 32 bytes apiece, filled in as they are computed. */
+  blocks: Uint8Array;
+  /** Settles once block `index`'s digest is in `blocks` (rejects if hashing fails first). */
+  hashed: Promise<unknown>[];
+};
 
 /**
- * Hashes a blob's 4 MiB blocks, a few at once (never more than `concurrency` blocks in memory),
- * and the content hash over them. `onBytes` reports bytes hashed; `signal` stops between blocks.
+ * Hashes a blob's 4 MiB blocks and the content hash over them. The blob is read once, in order:
+ * through its byte stream into one reused buffer where there is one (browsers read files so
+ * several times faster than by slices, each of which is fresh memory), else by slices; a few
+ * digests run meanwhile (Web Crypto copies what it hashes before it returns). `signal` stops
+ * between blocks.
  */
-export async function hashBlocks(
-  blob: Blob,
-  signal: AbortSignal,
-  opts: {
-    concurrency?: number;
-    onBytes?: (hashed: number) => void;
-    /** Where the digests go (32 bytes per block), so they can be used as they come. */
-    blocks?: Uint8Array;
-    /** Block `index`'s digest is in `blocks`. */
-    onBlock?: (index: number) => void;
-  } = {},
-): Promise<BlockHashes> {
+export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
   const count = Math.ceil(blob.size / CONTENT_HASH_BLOCK_SIZE);
-  const blocks = opts.blocks ?? new Uint8Array(count * 32);
-  let next = 0;
-  let hashed = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < count && !failed) {
-      signal.throwIfAborted();
-      const index = next++;
-      const start = index * CONTENT_HASH_BLOCK_SIZE;
-      const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
-      blocks.set(await sliceSha256(blob, start, end), index * 32);
-      opts.onBlock?.(index);
-      hashed += end - start;
-      opts.onBytes?.(hashed);
+  const blocks = new Uint8Array(count * 32);
+  // Each block's [resolve, reject].
+  const settle: Array<[(digest: Promise<Uint8Array>) => void, (error: unknown) => void]> = [];
+  const hashed = Array.from({ length: count }, (_, index) => {
+    const stored = new Promise<Uint8Array>((...both) => (settle[index] = both)).then((digest) =>
+      blocks.set(digest, index * 32),
+    );
+    stored.catch(() => undefined); // Reported to whoever waits for it, if anyone does.
+    return stored;
+  });
+  const reader = readers.get(blob);
+  const run = async (): Promise<BlockHashes> => {
+    let stream: ReadableStreamBYOBReader | undefined;
+    try {
+      stream = reader ? undefined : blob.stream().getReader({ mode: 'byob' });
+    } catch {
+      // Not a byte stream here: read by slices.
     }
+    let buffer = new Uint8Array(CONTENT_HASH_BLOCK_SIZE);
+    // The stream's next `length` bytes, in `buffer`.
+    const fill = async (length: number) => {
+      for (let at = 0; at < length;) {
+        const { done, value } = await stream!.read(new Uint8Array(buffer.buffer, at, length - at));
+        if (done) throw new Error('The file ended early.');
+        buffer = new Uint8Array(value.buffer);
+        at += value.length;
+      }
+      return buffer.subarray(0, length);
+    };
+    try {
+      for (let index = 0; index < count; index++) {
+        signal.throwIfAborted();
+        await hashed[index - HASH_CONCURRENCY];
+        const start = index * CONTENT_HASH_BLOCK_SIZE;
+        const end = Math.min(start + CONTENT_HASH_BLOCK_SIZE, blob.size);
+        settle[index]![0](
+          reader?.sha256
+            ? reader.sha256(start, end)
+            : sha256(
+                stream
+                  ? await fromFile(() => fill(end - start))
+                  : await readSlice(blob, start, end),
+              ),
+        );
+      }
+      await Promise.all(hashed);
+    } catch (err) {
+      for (const [, fail] of settle) fail(err); // Blocks not hashed yet fail with it.
+      throw err;
+    } finally {
+      void stream?.cancel().catch(() => undefined);
+    }
+    return { contentHash: toHex(await sha256(blocks)), blocks };
   };
-  const workers = Math.min(Math.max(1, opts.concurrency ?? HASH_CONCURRENCY), count);
-  await Promise.all(
-    Array.from({ length: workers }, () =>
-      worker().catch((err: unknown) => {
-        failed = true; // The other workers stop at their next block.
-        throw err;
-      }),
-    ),
-  );
-  return { contentHash: toHex(await sha256(blocks)), blocks };
+  return Object.assign(run(), { blocks, hashed });
 }
 
 /** `Content-Digest` of block `index` from the digests `hashBlocks` kept. */

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { FILE_TYPES, extensionOf } from '@file-uploader/protocol';
 import type { ChunkSender } from './chunk-sender.js';
 import { FileHasher, type OpenedFile } from './file-hasher.js';
-import { readBlobWith, type BlobReader } from './hashing.js';
+import { fromFile, readBlobWith, type BlobReader } from './hashing.js';
 import { httpChunkSender } from './http-chunk-sender.js';
 import type { ResumeRecord, ResumeStore } from './resume-store.js';
 import type { UploadSource } from './upload.js';
@@ -67,7 +67,7 @@ function fileReader(filePath: string, opened: { size: bigint; mtimeNs: bigint })
     opened.size > THREAD_HASHING_FROM
       ? {
           sha256: (start: number, end: number) =>
-            (fileHasher ??= new FileHasher()).sha256(file, start, end),
+            fromFile(() => (fileHasher ??= new FileHasher()).sha256(file, start, end)),
         }
       : {};
   return {

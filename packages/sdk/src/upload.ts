@@ -87,8 +87,8 @@ export class Upload {
   #contentHash?: string;
   /** The 4 MiB blocks' digests from hashing: the chunks' own when chunks are 4 MiB. */
   #blocks?: Uint8Array;
-  /** While blocks are hashed beside the sending: settles when block `index` is in `#blocks`. */
-  #blockHashed?: (index: number) => Promise<void>;
+  /** While blocks are hashed beside the sending: entry `index` settles once it is in `#blocks`. */
+  #hashed?: Promise<unknown>[];
   /** A content hash learnt after initiate, for the next chunk request to announce. */
   #announce?: string;
   #result?: FileStatusResponse;
@@ -266,8 +266,7 @@ export class Upload {
         this.#to('hashing');
         // Small files are hashed before initiate: a file the user already uploaded then
         // completes without a byte sent. Larger ones start sending at once, hashed meanwhile.
-        const blocks = Math.ceil(this.size / CONTENT_HASH_BLOCK_SIZE);
-        if (!this.#contentHash && blocks <= HASH_FIRST_BLOCKS) {
+        if (!this.#contentHash && this.size <= HASH_FIRST_BLOCKS * CONTENT_HASH_BLOCK_SIZE) {
           const hashes = await this.host.hashSlot(() =>
             stale() ? Promise.resolve(undefined) : hashBlocks(this.source.blob, signal),
           );
@@ -324,29 +323,20 @@ export class Upload {
    * needs the content hash, is written then.
    */
   #hashAlongside(id: number, signal: AbortSignal): void {
-    const count = Math.ceil(this.size / CONTENT_HASH_BLOCK_SIZE);
-    const blocks = new Uint8Array(count * 32);
-    const waits = Array.from({ length: count }, () => {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      promise.catch(() => undefined); // Reported to whoever waits for it, if anyone does.
-      return { promise, resolve, reject };
-    });
-    this.#blocks = blocks;
-    this.#blockHashed = (index) => waits[index]?.promise ?? Promise.resolve();
-    hashBlocks(this.source.blob, signal, { blocks, onBlock: (index) => waits[index]?.resolve() })
+    const hashing = hashBlocks(this.source.blob, signal);
+    this.#blocks = hashing.blocks;
+    this.#hashed = hashing.hashed;
+    hashing
       .then(async ({ contentHash }) => {
         if (id !== this.#run) return;
         this.#contentHash = contentHash;
         this.#announce = contentHash;
-        this.#blockHashed = undefined;
+        this.#hashed = undefined;
         // Not once the file is past sending: the record would outlive the upload. Before its
         // place is known, initiate writes it.
         if (this.#place && this.#state === 'uploading') await this.#remember(signal);
       })
-      .catch((err: unknown) => {
-        for (const wait of waits) wait.reject(err);
+      .catch(() => {
         if (id === this.#run) this.#blocks = undefined;
       });
   }
@@ -397,10 +387,11 @@ export class Upload {
     const blocks = this.#blocks;
     const reuse =
       place.chunkSize === CONTENT_HASH_BLOCK_SIZE && blocks?.length === place.totalChunks * 32;
-    const hashed = this.#blockHashed;
-    const digestOf = async (index: number, bytes: Uint8Array) => {
-      if (!reuse) return chunkDigest(bytes);
-      await hashed?.(index);
+    const hashed = this.#hashed;
+    // `bytes` were read when the chunk is not a hash block.
+    const digestOf = async (index: number, bytes?: Uint8Array) => {
+      if (!reuse) return chunkDigest(bytes!);
+      await hashed?.[index];
       return blockDigest(blocks, index);
     };
     // The body is a slice of the Blob, never bytes read into the page: browsers send in-memory
@@ -415,9 +406,7 @@ export class Upload {
         sendsBytes || (digests && !reuse)
           ? await readSlice(this.source.blob, start, end + 1)
           : undefined;
-      if (!digests) return bytes ? { body, bytes } : { body };
-      const digest = await digestOf(index, bytes as Uint8Array);
-      return bytes ? { body, bytes, digest } : { body, digest };
+      return { body, bytes, digest: digests ? await digestOf(index, bytes) : undefined };
     };
     const take = () => {
       const index = queue.shift();
@@ -452,9 +441,9 @@ export class Upload {
               end,
               size: this.size,
               body,
-              ...(bytes ? { bytes } : {}),
-              ...(digest ? { digest } : {}),
-              ...(contentHash ? { contentHash } : {}),
+              bytes,
+              digest,
+              contentHash,
               signal,
               onProgress: (loaded) => {
                 progressed ||= loaded > 0;

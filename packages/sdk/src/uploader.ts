@@ -109,8 +109,8 @@ export class Uploader extends EventTarget {
       endpoint: options.endpoint,
       getToken: options.getToken,
       stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.sendChunk ? { sendChunk: options.sendChunk } : {}),
+      fetch: options.fetch,
+      sendChunk: options.sendChunk,
     });
     this.#store = options.resume === false ? undefined : (options.resume ?? defaultResumeStore());
     const files = Math.max(1, options.concurrency?.files ?? 3);
@@ -119,7 +119,7 @@ export class Uploader extends EventTarget {
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#host = {
       transport: this.#transport,
-      ...(this.#store ? { store: this.#store } : {}),
+      store: this.#store,
       endpoint: options.endpoint,
       retry,
       chunkConcurrency: Math.max(1, options.concurrency?.chunks ?? 3),

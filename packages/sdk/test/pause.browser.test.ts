@@ -81,6 +81,19 @@ describe('pause and resume in Chromium (Web Locks, msw fake server)', () => {
       };
       return part;
     };
+    // Hashing reads the file through its byte stream: that waits for the gate too.
+    slowBlob.stream = () => {
+      const reader = Blob.prototype.stream.call(slowBlob).getReader();
+      return new ReadableStream({
+        type: 'bytes',
+        async pull(controller) {
+          await readable.wait;
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+    };
     const up = uploader(server, { concurrency: { files: 2 } });
     const a = up.add(small);
     const b = up.add({ blob: slowBlob, name: other.name, type: other.type });

@@ -1,0 +1,101 @@
+/**
+ * The content hash in Chromium: a file is read once, in order, through its byte stream into one
+ * reused buffer; where the stream is no byte stream, by slices. Both give the protocol's hash.
+ */
+import { CONTENT_HASH_BLOCK_SIZE } from '@file-uploader/protocol';
+import { hashBlocks } from '../src/hashing.js';
+import {
+  describe,
+  equal,
+  it,
+  ok,
+  randomFile,
+  rejectsWithCode,
+  sha256Hex,
+} from './test-kit.browser.js';
+
+const hexToBytes = (hex: string) =>
+  Uint8Array.from(hex.match(/../g) as string[], (pair) => parseInt(pair, 16));
+
+/** The protocol's content hash, computed here block by block from whole slices. */
+async function expected(file: Blob): Promise<{ contentHash: string; blocks: string[] }> {
+  const blocks: string[] = [];
+  for (let at = 0; at < file.size; at += CONTENT_HASH_BLOCK_SIZE) {
+    blocks.push(await sha256Hex(file.slice(at, at + CONTENT_HASH_BLOCK_SIZE)));
+  }
+  const joined = new Uint8Array(blocks.length * 32);
+  blocks.forEach((hex, index) => joined.set(hexToBytes(hex), index * 32));
+  return { contentHash: await sha256Hex(joined), blocks };
+}
+
+const blockHex = (blocks: Uint8Array, index: number) =>
+  Array.from(blocks.subarray(index * 32, index * 32 + 32), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+
+/** `file` whose byte stream fails with NotReadableError (as a changed file does) at `failAt`. */
+function failingAt(file: File, failAt: number): File {
+  let at = 0;
+  file.stream = () =>
+    new ReadableStream({
+      type: 'bytes',
+      async pull(controller) {
+        if (at >= failAt) {
+          controller.error(new DOMException('The file changed.', 'NotReadableError'));
+          return;
+        }
+        const part = new Uint8Array(await file.slice(at, at + 100_000).arrayBuffer());
+        at += part.length;
+        controller.enqueue(part);
+      },
+    });
+  return file;
+}
+
+describe('content hash in Chromium', () => {
+  it('a file read through its byte stream: every block, and the content hash', async () => {
+    const file = randomFile(2 * CONTENT_HASH_BLOCK_SIZE + 12_345);
+    const want = await expected(file);
+    const hashing = hashBlocks(file, new AbortController().signal);
+    await hashing.hashed[0]; // each block settles as it comes
+    equal(blockHex(hashing.blocks, 0), want.blocks[0]);
+    const got = await hashing;
+    equal(got.contentHash, want.contentHash);
+    want.blocks.forEach((hex, index) => equal(blockHex(got.blocks, index), hex));
+  });
+
+  it('where the stream is no byte stream, by slices: the same hash', async () => {
+    let read = false;
+    const file = randomFile(CONTENT_HASH_BLOCK_SIZE + 1);
+    const want = await expected(file);
+    file.stream = () => {
+      read = true;
+      return new ReadableStream<Uint8Array<ArrayBuffer>>(); // getReader({ mode: 'byob' }) throws
+    };
+    const got = await hashBlocks(file, new AbortController().signal);
+    ok(read, 'the stream was asked for first');
+    equal(got.contentHash, want.contentHash);
+  });
+
+  it('a file that fails to read mid-way: file_changed, and blocks not hashed fail too', async () => {
+    const file = failingAt(randomFile(3 * CONTENT_HASH_BLOCK_SIZE), CONTENT_HASH_BLOCK_SIZE + 5);
+    const hashing = hashBlocks(file, new AbortController().signal);
+    await hashing.hashed[0]; // read before the failure
+    await rejectsWithCode(hashing, 'file_changed');
+    await rejectsWithCode(hashing.hashed[2] as Promise<unknown>, 'file_changed');
+  });
+
+  it('stops when its signal aborts, and the blocks not hashed fail with the reason', async () => {
+    const file = randomFile(12 * CONTENT_HASH_BLOCK_SIZE);
+    const controller = new AbortController();
+    const hashing = hashBlocks(file, controller.signal);
+    await hashing.hashed[0];
+    controller.abort(new DOMException('stop', 'AbortError'));
+    let error: unknown;
+    await hashing.catch((err: unknown) => (error = err));
+    ok(error instanceof DOMException && error.name === 'AbortError', String(error));
+    let last: unknown;
+    await (hashing.hashed[11] as Promise<unknown>).catch((err: unknown) => (last = err));
+    equal(last, error);
+  });
+});
