@@ -13,7 +13,7 @@ export type UploadState =
   | 'cancelled';
 
 /** Each state and the states it may go to, space-separated (fewer bytes in the bundle). */
-const TRANSITIONS: Record<UploadState, string> = {
+export const TRANSITIONS: Record<UploadState, string> = {
   // A resumed or retried upload that knows its server place goes straight to uploading.
   queued: 'hashing uploading paused failed cancelled',
   hashing: 'initiating paused failed cancelled',
