@@ -41,7 +41,12 @@ export const CLI_PATH = path.join(REPO_ROOT, 'reference-server', 'src', 'cli.ts'
 /** Node arguments that run the CLI from TypeScript sources. */
 const NODE_ARGS = ['--conditions=source', '--import', 'tsx', CLI_PATH];
 
-const READY_TIMEOUT_MS = 15_000;
+/**
+ * How long a started server or worker may take to answer `/readyz`. An idle machine takes
+ * 1.5-3 s (two workers started together included); a fresh clone's CI run, with another test
+ * file beside it on two cores, once saw a worker take over 15 s. A start that hangs still fails.
+ */
+const READY_TIMEOUT_MS = 30_000;
 /** The chunk size every test server uses unless told otherwise. */
 export const TEST_CHUNK_SIZE = 256 * 1024;
 
