@@ -7,6 +7,7 @@ import { startGcsEmulator, type GcsEmulator } from '../../test/gcs-emulator/inde
 import { pdf, randomBytes, text } from './fixtures.js';
 import {
   api,
+  chunkOf,
   contentHash,
   expectError,
   request,
@@ -98,6 +99,32 @@ describe('STORAGE=gcs', () => {
     const kept = await objectNames(`objects/${USER}/${twin.sessionId}/`);
     assert.equal(kept.length, 1);
     assert.equal(sha256(await bucketBytes(kept[0]!)), sha256(bytes));
+  });
+
+  test('a chunk whose bucket connection drops is answered 503 and stored whole when sent again', async () => {
+    const bytes = sample(3 * 256 * 1024);
+    const client = api(server, token);
+    const init = await client.initiate({
+      files: [{ name: 'dropped.pdf', size: bytes.length, type: 'application/pdf' }],
+    });
+    assert.equal(init.status, 201);
+    const ids = { sessionId: init.body.sessionId, fileId: init.body.files[0]!.fileId };
+    // The chunk's body has reached the server whole; the bucket drops the upload of it.
+    gcs.cutNext(
+      ({ method, url }) => method === 'POST' && url.startsWith(`/upload/storage/v1/b/${BUCKET}/o`),
+    );
+    const dropped = await client.chunk({ ...chunkOf(ids, bytes, 1), digest: true });
+    expectError(dropped, 503, 'unavailable');
+    assert.ok(Number(dropped.headers.get('retry-after')) > 0, 'the client is told when to retry');
+    for (const index of [1, 0, 2]) {
+      const sent = await client.chunk({ ...chunkOf(ids, bytes, index), digest: true });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    }
+    const status = await client.status(ids.fileId);
+    assert.equal(status.body.status, 'ready');
+    const objects = await objectNames(`objects/${USER}/${ids.sessionId}/`);
+    assert.equal(objects.length, 1);
+    assert.equal(sha256(await bucketBytes(objects[0]!)), sha256(bytes));
   });
 
   test('a spoofed file is rejected and leaves nothing in the bucket', async () => {

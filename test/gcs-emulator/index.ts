@@ -48,6 +48,11 @@ export interface GcsEmulator {
   state: GcsState;
   /** The latest requests (up to 10,000), oldest first. */
   requests: RequestRecord[];
+  /**
+   * The next request for which `match` is true has its connection cut once its body has
+   * arrived, with no answer: what a client sees when a front end or the network drops it.
+   */
+  cutNext(match: (request: { method: string; url: string }) => boolean): void;
   /** Moves the emulator's clock forward (signed-URL expiry is judged by it). */
   advanceClock(ms: number): void;
   /** A client for this emulator; `options` are merged over the defaults. */
@@ -69,7 +74,14 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
   const signers = new Map<string, KeyObject>([[credentials.client_email, publicKey]]);
   const state = new GcsState();
   const requests: RequestRecord[] = [];
+  const cuts: Array<(request: { method: string; url: string }) => boolean> = [];
   const server = createServer((req, res) => {
+    const cut = cuts.findIndex((match) => match({ method: req.method ?? '', url: req.url ?? '' }));
+    if (cut >= 0) {
+      cuts.splice(cut, 1);
+      req.once('end', () => req.socket.destroy()).resume();
+      return;
+    }
     res.on('finish', () => {
       if (requests.length >= LOG_LIMIT) requests.shift();
       const contentRange = req.headers['content-range'];
@@ -106,6 +118,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     serviceAccountKey: { type: 'service_account', project_id: projectId, ...credentials },
     state,
     requests,
+    cutNext: (match) => void cuts.push(match),
     advanceClock: (ms) => state.advanceClock(ms),
     storage: (overrides = {}) =>
       new Storage({ apiEndpoint: url, projectId, credentials, ...overrides }),

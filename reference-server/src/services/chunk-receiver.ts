@@ -10,6 +10,7 @@ import {
 } from '@file-uploader/protocol';
 import { HttpError } from '../http-error.js';
 import { ChunkBusyError, type BlobStore, type ChunkRef } from '../stores/blob-store.js';
+import { StoreUnavailableError } from '../stores/store-unavailable-error.js';
 import type { SessionStore, StoredFile, StoredSession } from '../stores/session-store.js';
 import type { Assembler } from './assembler.js';
 import { ChunkMeter } from './chunk-meter.js';
@@ -100,17 +101,28 @@ export function planChunk(
   };
 }
 
-/** A body that stopped early (the client went away) is a length mismatch, not a server fault. */
-function bodyError(err: unknown): unknown {
+/** Errors of a connection that went away: the client's, or the blob store's. */
+const CONNECTION_LOST = ['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ECONNABORTED'];
+
+/**
+ * What a lost connection while a chunk streamed means for the client. A body that stopped early
+ * (the client went away) is a length mismatch, not a server fault. Once the whole body has
+ * arrived, the connection that failed is the blob store's: the chunk was not stored, and the
+ * client is told to send it again.
+ */
+function bodyError(err: unknown, bodyWhole: boolean): unknown {
   if (err instanceof HttpError) return err;
-  const code = (err as { code?: string })?.code;
-  if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
-    return new HttpError(
-      'body_length_mismatch',
-      'The body ended before Content-Length bytes arrived.',
-    );
+  if (!CONNECTION_LOST.includes((err as { code?: string })?.code ?? '')) return err;
+  if (bodyWhole) {
+    return new StoreUnavailableError('The blob store dropped the connection.', {
+      cause: err,
+      retryAfterSeconds: 1,
+    });
   }
-  return err;
+  return new HttpError(
+    'body_length_mismatch',
+    'The body ended before Content-Length bytes arrived.',
+  );
 }
 
 /**
@@ -139,22 +151,25 @@ export class ChunkReceiver {
     const storeHashes = accepting && blobs.hashesStagedChunks === true;
     const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs, !storeHashes);
     const flowing = pipeline(body, meter);
+    const fail = (err: unknown): never => {
+      // A request body reports whether it arrived whole; the meter counts what passed.
+      throw bodyError(
+        err,
+        (body as { complete?: boolean }).complete === true || meter.bytes === plan.length,
+      );
+    };
     flowing.catch(() => {}); // Reported through the staging or draining promise below.
     const twin =
       accepting && plan.contentHash ? await this.#completeAsDuplicate(file, plan) : undefined;
     if (twin) {
       // The user has these bytes already: this body is not needed.
-      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
-        throw bodyError(err);
-      });
+      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch(fail);
       return this.#response(session, twin, plan);
     }
 
     if (!accepting) {
       // The file is past uploading: a repeated chunk is fine if its bytes match what was stored.
-      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
-        throw bodyError(err);
-      });
+      await pipeline(meter, new Writable({ write: (_c, _e, cb) => cb() })).catch(fail);
       this.#verify(meter, plan, meter.digest());
       const stored = await this.#storedDigest(file, plan);
       if (!stored?.equals(meter.digest())) {
@@ -182,14 +197,12 @@ export class ChunkReceiver {
           },
         );
       }
-      throw bodyError(err);
+      return fail(err);
     });
     let outcome: 'created' | 'exists';
     let digest: Buffer;
     try {
-      await flowing.catch((err: unknown) => {
-        throw bodyError(err);
-      });
+      await flowing.catch(fail);
       if (storeHashes && !staged.digest) throw new Error('The blob store staged without a digest');
       this.#verifyLength(meter, plan);
       digest = storeHashes ? await (staged.digest as () => Promise<Buffer>)() : meter.digest();
