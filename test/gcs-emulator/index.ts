@@ -49,10 +49,14 @@ export interface GcsEmulator {
   /** The latest requests (up to 10,000), oldest first. */
   requests: RequestRecord[];
   /**
-   * The next request for which `match` is true has its connection cut once its body has
-   * arrived, with no answer: what a client sees when a front end or the network drops it.
+   * The next request for which `match` is true has its connection cut without an answer, as a
+   * client sees it when a front end or the network drops it: on arrival, or once its body has
+   * arrived (`when: 'body'`).
    */
-  cutNext(match: (request: { method: string; url: string }) => boolean): void;
+  cutNext(
+    match: (request: { method: string; url: string }) => boolean,
+    when?: 'arrival' | 'body',
+  ): void;
   /** Moves the emulator's clock forward (signed-URL expiry is judged by it). */
   advanceClock(ms: number): void;
   /** A client for this emulator; `options` are merged over the defaults. */
@@ -74,12 +78,18 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
   const signers = new Map<string, KeyObject>([[credentials.client_email, publicKey]]);
   const state = new GcsState();
   const requests: RequestRecord[] = [];
-  const cuts: Array<(request: { method: string; url: string }) => boolean> = [];
+  const cuts: Array<{
+    match: (request: { method: string; url: string }) => boolean;
+    when: 'arrival' | 'body';
+  }> = [];
   const server = createServer((req, res) => {
-    const cut = cuts.findIndex((match) => match({ method: req.method ?? '', url: req.url ?? '' }));
-    if (cut >= 0) {
-      cuts.splice(cut, 1);
-      req.once('end', () => req.socket.destroy()).resume();
+    const at = cuts.findIndex(({ match }) =>
+      match({ method: req.method ?? '', url: req.url ?? '' }),
+    );
+    if (at >= 0) {
+      const [cut] = cuts.splice(at, 1);
+      if (cut?.when === 'body') req.once('end', () => req.socket.destroy()).resume();
+      else req.socket.destroy();
       return;
     }
     res.on('finish', () => {
@@ -118,7 +128,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     serviceAccountKey: { type: 'service_account', project_id: projectId, ...credentials },
     state,
     requests,
-    cutNext: (match) => void cuts.push(match),
+    cutNext: (match, when = 'arrival') => void cuts.push({ match, when }),
     advanceClock: (ms) => state.advanceClock(ms),
     storage: (overrides = {}) =>
       new Storage({ apiEndpoint: url, projectId, credentials, ...overrides }),

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -106,14 +107,14 @@ const CONNECTION_LOST = ['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ECONNABORT
 
 /**
  * What a lost connection while a chunk streamed means for the client. A body that stopped early
- * (the client went away) is a length mismatch, not a server fault. Once the whole body has
- * arrived, the connection that failed is the blob store's: the chunk was not stored, and the
+ * (the client went away) is a length mismatch, not a server fault. While the client is still
+ * there, the connection that failed was the blob store's: the chunk was not stored, and the
  * client is told to send it again.
  */
-function bodyError(err: unknown, bodyWhole: boolean): unknown {
+function bodyError(err: unknown, clientThere: boolean): unknown {
   if (err instanceof HttpError) return err;
   if (!CONNECTION_LOST.includes((err as { code?: string })?.code ?? '')) return err;
-  if (bodyWhole) {
+  if (clientThere) {
     return new StoreUnavailableError('The blob store dropped the connection.', {
       cause: err,
       retryAfterSeconds: 1,
@@ -150,12 +151,14 @@ export class ChunkReceiver {
     // A store that hashes what it staged spares the event loop hashing the body on the way.
     const storeHashes = accepting && blobs.hashesStagedChunks === true;
     const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs, !storeHashes);
+    // The client's connection, kept now: a request that is destroyed lets go of it.
+    const socket = (body as { socket?: Socket }).socket;
     const flowing = pipeline(body, meter);
     const fail = (err: unknown): never => {
-      // A request body reports whether it arrived whole; the meter counts what passed.
+      // While the client's connection lasts, the body did not fail it: the store did.
       throw bodyError(
         err,
-        (body as { complete?: boolean }).complete === true || meter.bytes === plan.length,
+        socket ? !socket.destroyed && !socket.readableEnded : meter.bytes === plan.length,
       );
     };
     flowing.catch(() => {}); // Reported through the staging or draining promise below.
