@@ -586,6 +586,8 @@ export class Upload {
       contentHash: this.#contentHash,
       persisted,
     });
+    // The upload ended while this was written, and its removal may have gone first: remove it.
+    if (this.#result || this.#state === 'cancelled') await this.#forget();
   }
 
   async #forget(): Promise<void> {

@@ -8,12 +8,14 @@ import {
   canTransition,
   MemoryResumeStore,
   UploadError,
+  type ResumeRecord,
   type Upload,
   type Uploader,
   type UploaderOptions,
 } from '@file-uploader/sdk';
 import {
   api,
+  eventually,
   expectStoredObject,
   sleep,
   startTestServer,
@@ -77,6 +79,39 @@ function missing(total: number, held: number[]): number[] {
 }
 
 const lastSeq = () => proxy.stats.records.at(-1)?.seq ?? 0;
+
+describe('resume records', () => {
+  it('a record still being written when the upload is cancelled does not outlive it', async () => {
+    const bytes = sample(3 * CHUNK);
+    const ops: string[] = [];
+    let writing!: () => void;
+    const entered = new Promise<void>((resolve) => (writing = resolve));
+    // A slow store: a record's write lands only after a removal of it has begun.
+    class SlowStore extends MemoryResumeStore {
+      override async set(record: ResumeRecord) {
+        writing();
+        for (const start = Date.now(); !ops.includes('delete') && Date.now() - start < 10_000;)
+          await sleep(5);
+        await super.set(record);
+        ops.push('set');
+      }
+      override async delete(key: string) {
+        ops.push('delete');
+        await super.delete(key);
+      }
+    }
+    const store = new SlowStore();
+    const up = uploader('recorder', { resume: store });
+    const upload = up.add({ blob: blobOf(bytes), name: 'cancelled.pdf', type: 'application/pdf' });
+    await entered; // initiated; the record is being written
+    await upload.cancel();
+    await assert.rejects(upload.done, { code: 'aborted' });
+    await eventually(async () => ops.length >= 3, 5_000);
+    assert.deepEqual(ops, ['delete', 'set', 'delete'], 'the late write was removed again');
+    assert.deepEqual(await store.list(), [], 'no record outlives the upload');
+    assert.deepEqual(await up.resumable(), []);
+  });
+});
 
 /** Resolves once the proxy has seen no request for `quietMs` and holds none. */
 async function settled(quietMs = 150): Promise<void> {
