@@ -101,7 +101,7 @@ export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
     } catch {
       // Not a byte stream here: read by slices.
     }
-    let buffer = new Uint8Array(CONTENT_HASH_BLOCK_SIZE);
+    let buffer = new Uint8Array(Math.min(blob.size, CONTENT_HASH_BLOCK_SIZE));
     // The stream's next `length` bytes, in `buffer`.
     const fill = async (length: number) => {
       for (let at = 0; at < length;) {

@@ -64,6 +64,14 @@ describe('content hash in Chromium', () => {
     want.blocks.forEach((hex, index) => equal(blockHex(got.blocks, index), hex));
   });
 
+  it('files smaller than a block, and an empty one, through the byte stream', async () => {
+    for (const size of [1, 70_000, CONTENT_HASH_BLOCK_SIZE - 1, 0]) {
+      const file = randomFile(size);
+      const got = await hashBlocks(file, new AbortController().signal);
+      equal(got.contentHash, (await expected(file)).contentHash, `${size} bytes`);
+    }
+  });
+
   it('where the stream is no byte stream, by slices: the same hash', async () => {
     let read = false;
     const file = randomFile(CONTENT_HASH_BLOCK_SIZE + 1);
