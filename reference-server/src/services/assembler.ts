@@ -9,7 +9,7 @@ import {
   type FileStatus,
 } from '@file-uploader/protocol';
 import { ObjectExistsError, type BlobStore } from '../stores/blob-store.js';
-import type { Locker } from '../stores/locker.js';
+import type { Lock, Locker } from '../stores/locker.js';
 import type { FilePatch, SessionStore, StoredFile } from '../stores/session-store.js';
 import { ContentHasher } from './content-hasher.js';
 import { detectType } from './detect-type.js';
@@ -86,8 +86,10 @@ export class Assembler {
       ]);
       if (!file) return sessions.getFile(fileId);
       try {
-        return await this.#assemble(file, session.chunkSize);
+        return await this.#assemble(file, session.chunkSize, lock);
       } catch (err) {
+        // A try that lost its lock leaves the file to whoever holds it now.
+        if (!lock.held()) throw err;
         // The chunks are intact: let the next chunk request (a client retry) assemble again.
         await sessions.transitionFile(fileId, ['assembling'], { status: 'uploading' });
         throw err;
@@ -97,8 +99,18 @@ export class Assembler {
     }
   }
 
-  async #assemble(file: StoredFile, chunkSize: number): Promise<StoredFile | undefined> {
+  async #assemble(
+    file: StoredFile,
+    chunkSize: number,
+    lock: Lock,
+  ): Promise<StoredFile | undefined> {
     const { blobs, log } = this.deps;
+    // Before each step that changes the object or the file's record: a process that stalled
+    // past its lease while another instance took the file over must not undo that one's work
+    // (delete its object, or mark the file done with chunks it is still reading).
+    const ours = () => {
+      if (!lock.held()) throw new LockLostError(file.id);
+    };
     // One key per file (its creation time), so a try that dies half-way leaves nothing beside
     // the object of the try that finishes.
     const key = objectKey(file, file.createdAt);
@@ -109,14 +121,17 @@ export class Assembler {
       if (!(err instanceof ObjectExistsError)) throw err;
       // An earlier try at this file (an instance that died, an assembly that threw) left its
       // object. The file is not ready and we hold its lock: nobody was ever given that object.
+      ours();
       log.info({ fileId: file.id, key }, 'object of an interrupted assembly replaced');
       await blobs.deleteObject(key);
       return concat();
     });
     const contentHash = await this.#contentHash(file, chunkSize, key);
     const reject = async (error: FileError, found: FilePatch = {}) => {
+      ours();
       await blobs.deleteObject(key);
       log.info({ fileId: file.id, code: error.code }, 'file rejected');
+      ours();
       return this.#finish(file, { status: 'rejected', error, contentHash, ...found });
     };
     if (size !== file.size) {
@@ -156,6 +171,7 @@ export class Assembler {
     const { bytesRead: _read, bytesInflated: _inflated, ...described } = contentMetadata;
     const settled = { objectKey: key, contentHash, contentMetadata: described, ...found };
     const { scanning } = this.deps;
+    ours();
     if (!scanning) {
       const scan = { result: 'skipped' } as const;
       return this.#finish(file, { status: 'ready', scan, ...settled });
@@ -206,6 +222,14 @@ export class Assembler {
       );
     }
     return createHash('sha256').update(concatBlockDigests(digests)).digest('hex');
+  }
+}
+
+/** This process held a file's assembly lock past its lease: another instance may have it now. */
+export class LockLostError extends Error {
+  constructor(fileId: string) {
+    super(`The assembly lock of file ${fileId} was lost (this process stalled past its lease).`);
+    this.name = 'LockLostError';
   }
 }
 

@@ -27,6 +27,19 @@ export function lockerConformance(
       await cleanup();
     });
 
+    it('a lock is held until released, or until its ttl passed without its holder', async () => {
+      const lock = await locker.tryAcquire('file-1', LONG_TTL_MS);
+      assert.ok(lock);
+      assert.ok(lock.held());
+      await lock.release();
+      assert.equal(lock.held(), false, 'released');
+      const short = await locker.tryAcquire('file-2', SHORT_TTL_MS);
+      assert.ok(short);
+      assert.ok(short.held());
+      await sleep(SHORT_TTL_MS * 2);
+      assert.equal(short.held(), false, 'past its ttl');
+    });
+
     it('is exclusive per key', async () => {
       const first = await locker.tryAcquire('file-1', LONG_TTL_MS);
       assert.ok(first);

@@ -2,6 +2,13 @@
 export interface Lock {
   /** Releases the lock if still held by this holder. Idempotent. */
   release(): Promise<void>;
+  /**
+   * True while the lock is surely still this holder's, by the local clock: not released, and
+   * within the lease last confirmed. A process that stalled past its lease (a long pause, a
+   * frozen VM) finds it false on waking, and must not change what the lock guards: another
+   * holder may have it by now.
+   */
+  held(): boolean;
 }
 
 /**

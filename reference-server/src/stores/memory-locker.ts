@@ -28,6 +28,7 @@ export class MemoryLocker implements Locker {
       release: async () => {
         if (this.#held.get(key)?.token === held.token) this.#held.delete(key);
       },
+      held: () => this.#held.get(key)?.token === held.token && performance.now() < held.expiresAt,
     };
   }
 }

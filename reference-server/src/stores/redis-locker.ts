@@ -128,6 +128,10 @@ class HeldLock implements Lock {
     }
   }
 
+  held(): boolean {
+    return !this.#released && Date.now() < this.#heldUntil;
+  }
+
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
