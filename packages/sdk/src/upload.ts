@@ -532,15 +532,17 @@ export class Upload {
     );
     if (id !== this.#run) return;
     this.#result = result;
-    await this.#forget();
-    if (id !== this.#run) return; // cancelled meanwhile
-    if (result.status === 'ready') {
+    const ready = result.status === 'ready';
+    // Ready at once: a pause while the record is removed would leave a finished file paused,
+    // with no record left to resume it from (it would be uploaded again).
+    if (ready) {
       this.#to('ready');
       this.#confirmedBytes = this.size;
       this.#emitProgress(true);
-      this.#settle.resolve(result);
-      return;
     }
+    await this.#forget();
+    if (ready) return this.#settle.resolve(result);
+    if (id !== this.#run) return; // paused or cancelled meanwhile
     const { error } = result;
     this.#fail(
       new UploadError(

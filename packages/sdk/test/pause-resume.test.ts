@@ -81,6 +81,33 @@ function missing(total: number, held: number[]): number[] {
 const lastSeq = () => proxy.stats.records.at(-1)?.seq ?? 0;
 
 describe('resume records', () => {
+  it('a pause while the record of a ready file is removed leaves it ready, not paused', async () => {
+    const bytes = sample(2 * CHUNK);
+    let pausedAt: string | undefined;
+    // The record's removal is where the upload learns that its file is ready: a pause lands then.
+    class PausingStore extends MemoryResumeStore {
+      override async delete(key: string) {
+        pausedAt ??= upload.state;
+        upload.pause();
+        await sleep(50);
+        await super.delete(key);
+      }
+    }
+    const store = new PausingStore();
+    const up = uploader('recorder', { resume: store });
+    const upload = up.add({
+      blob: blobOf(bytes),
+      name: 'paused-late.pdf',
+      type: 'application/pdf',
+    });
+    const result = await within(upload.done, 10_000, () => `state ${upload.state}`);
+    assert.equal(result.status, 'ready');
+    assert.equal(pausedAt, 'ready', 'ready before its record goes');
+    assert.equal(upload.state, 'ready');
+    await expectStoredObject(server, 'recorder', result, bytes);
+    assert.deepEqual(await store.list(), []);
+  });
+
   it('a record still being written when the upload is cancelled does not outlive it', async () => {
     const bytes = sample(3 * CHUNK);
     const ops: string[] = [];
