@@ -532,16 +532,16 @@ export class Upload {
     );
     if (id !== this.#run) return;
     this.#result = result;
-    const ready = result.status === 'ready';
-    // Ready at once: a pause while the record is removed would leave a finished file paused,
-    // with no record left to resume it from (it would be uploaded again).
-    if (ready) {
+    if (result.status === 'ready') {
+      // Ready at once: a pause while the record is removed would leave a finished file paused,
+      // with no record left to resume it from (it would be uploaded again).
       this.#to('ready');
       this.#confirmedBytes = this.size;
       this.#emitProgress(true);
+      await this.#forget();
+      return this.#settle.resolve(result);
     }
     await this.#forget();
-    if (ready) return this.#settle.resolve(result);
     if (id !== this.#run) return; // paused or cancelled meanwhile
     const { error } = result;
     this.#fail(
