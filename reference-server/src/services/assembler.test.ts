@@ -21,6 +21,7 @@ import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { makeFile, makeSession } from '../stores/session-records.fixture.js';
 import { Assembler, LockLostError } from './assembler.js';
 import { objectKey } from './object-key.js';
+import { sha256Of } from './sha256-of.js';
 
 const LEASE_MS = 100;
 const CHUNK = 256 * 1024;
@@ -36,12 +37,6 @@ after(async () => {
 });
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}
 
 /** `blobs`, except that the first assembly to find its object already there stalls until `go`. */
 function stallingOnExisting(blobs: BlobStore, go: Promise<void>, stalled: () => void): BlobStore {
@@ -123,5 +118,6 @@ test('a try that stalled past its lease does not delete the object of the try th
   await assert.rejects(firstTry, LockLostError);
   const after = await sessions.getFile(file.id);
   assert.equal(after?.status, 'ready', 'the file stays ready');
-  assert.equal(sha256(await bytesOf(blobs.readObject(key))), sha256(bytes), 'its object is whole');
+  const stored = await sha256Of(blobs.readObject(key));
+  assert.equal(stored.toString('hex'), sha256(bytes), 'its object is whole');
 });

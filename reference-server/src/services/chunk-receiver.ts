@@ -1,5 +1,5 @@
-import type { Socket } from 'node:net';
-import { Writable, type Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   CONTENT_HASH_PATTERN,
@@ -144,7 +144,8 @@ export class ChunkReceiver {
     session: StoredSession,
     file: StoredFile,
     plan: ChunkPlan,
-    body: Readable,
+    /** The request: its body, and its connection (which tells whether the client went away). */
+    body: IncomingMessage,
   ): Promise<ChunkResponse> {
     const { blobs, sessions } = this.deps;
     const accepting = file.status === 'pending' || file.status === 'uploading';
@@ -152,14 +153,11 @@ export class ChunkReceiver {
     const storeHashes = accepting && blobs.hashesStagedChunks === true;
     const meter = new ChunkMeter(plan.length, this.deps.bodyTimeoutMs, !storeHashes);
     // The client's connection, kept now: a request that is destroyed lets go of it.
-    const socket = (body as { socket?: Socket }).socket;
+    const { socket } = body;
     const flowing = pipeline(body, meter);
     const fail = (err: unknown): never => {
       // While the client's connection lasts, the body did not fail it: the store did.
-      throw bodyError(
-        err,
-        socket ? !socket.destroyed && !socket.readableEnded : meter.bytes === plan.length,
-      );
+      throw bodyError(err, !socket.destroyed && !socket.readableEnded);
     };
     flowing.catch(() => {}); // Reported through the staging or draining promise below.
     const twin =
