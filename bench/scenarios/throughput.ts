@@ -9,7 +9,7 @@ import { curlPut } from '../clients/curl-client.js';
 import { naiveChunkedPut } from '../clients/naive-chunked-client.js';
 import { bareNodePeak, deleteStored, sdkProcessUpload, sdkUpload } from '../clients/sdk-client.js';
 import { tusUpload } from '../clients/tus-client.js';
-import { profiled } from '../src/in-process-profile.js';
+import { collectThreadProfiles, profiled } from '../src/in-process-profile.js';
 import { phaseNote } from '../src/phases.js';
 import { alternate, type Contender, type Sample } from '../src/alternate.js';
 import type { BenchContext } from '../src/context.js';
@@ -54,20 +54,14 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     servers.push(bare);
     const tus = await startTus({ programs: ctx.programs, dir: tusDir });
     servers.push(tus);
-    const profiling = ctx.profileDir !== undefined;
+    // The server's threads each write a profile into a folder of its own, sorted out after it exits.
+    const serverProfiles =
+      ctx.profileDir && path.join(ctx.profileDir, 'reference-server-throughput.tmp');
     const ours = await startReference({
       programs: ctx.programs,
       dataDir: path.join(dir, 'reference'),
       maxFileBytes: size,
-      ...(profiling
-        ? {
-            nodeArgs: [
-              '--cpu-prof',
-              `--cpu-prof-dir=${ctx.profileDir}`,
-              '--cpu-prof-name=reference-server-throughput.cpuprofile',
-            ],
-          }
-        : {}),
+      ...(serverProfiles ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${serverProfiles}`] } : {}),
     });
     servers.push(ours);
     const gcs = await startGcsEmulator({ programs: ctx.programs, dir });
@@ -211,10 +205,15 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       cpuNote('ours (embedded store)', cpuEmbedded),
       cpuNote('ours with the GCS store', cpuGcs),
     ];
-    if (profiling) {
-      await ours.stop(30_000); // a clean exit writes the profile
+    if (serverProfiles && ctx.profileDir) {
+      await ours.stop(30_000); // a clean exit writes the profiles
+      const written = await collectThreadProfiles(
+        serverProfiles,
+        ctx.profileDir,
+        'reference-server-throughput',
+      );
       notes.push(
-        `Profiled run: the reference server ran with --cpu-prof and the benchmark process with the inspector's sampling profiler during each SDK run, which slows the SDK row a little. Profiles in ${ctx.profileDir}: reference-server-throughput.cpuprofile (the server over all runs), sdk-client-throughput.cpuprofile (the client during the last SDK run).`,
+        `Profiled run: the reference server ran with --cpu-prof and the benchmark process with the inspector's sampling profiler during each SDK run, which slows the SDK row a little. Profiles in ${ctx.profileDir}: ${written.join(', ')} (the server over all runs: its main thread, then each worker thread, e.g. the one that hashes staged chunks), sdk-client-throughput.cpuprofile (the client during the last SDK run).`,
       );
     }
     return {
