@@ -113,7 +113,7 @@ export async function hashing(ctx: BenchContext): Promise<ScenarioResult> {
       },
       [
         {
-          name: 'SDK content hash of the Blob (read through its byte stream, Web Crypto)',
+          name: 'SDK content hash of the Blob (read through its streams, Web Crypto)',
           run: () => page.call('sdkContentHash'),
         },
       ],

@@ -103,6 +103,17 @@ export async function entry(page: Page, name: string): Promise<EntryView> {
   return found;
 }
 
+/** The element's list, and the resume offer's text while one is shown (for failure messages). */
+async function describeList(page: Page): Promise<string> {
+  const list = await entries(page).catch(() => 'page gone');
+  const offer = await page
+    .locator('file-uploader [part~="resume-offer"]')
+    .allTextContents()
+    .catch(() => []);
+  const shown = offer.map((text) => text.replace(/\s+/g, ' ').trim()).join(' | ');
+  return `list: ${JSON.stringify(list)}${shown ? `; resume offer: ${shown}` : ''}`;
+}
+
 /**
  * Waits until the row of `name` satisfies a condition on its state and confirmed bytes (checked
  * in the page on every animation frame); `absent` stands for "not listed".
@@ -126,8 +137,9 @@ export async function waitForEntry(
       { timeout: timeoutMs, polling: 'raf' },
     );
   } catch (err) {
-    const now = JSON.stringify(await entries(page).catch(() => 'page gone'));
-    throw new Error(`${name} did not reach ${JSON.stringify(want)}; list: ${now}`, { cause: err });
+    throw new Error(`${name} did not reach ${JSON.stringify(want)}; ${await describeList(page)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -150,10 +162,12 @@ export async function waitForAll(
       { timeout: timeoutMs, polling: 'raf' },
     );
   } catch (err) {
-    const now = JSON.stringify(await entries(page).catch(() => 'page gone'));
-    throw new Error(`Not all ${count} rows reached ${states.join('|')}; list: ${now}`, {
-      cause: err,
-    });
+    throw new Error(
+      `Not all ${count} rows reached ${states.join('|')}; ${await describeList(page)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

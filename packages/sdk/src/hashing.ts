@@ -63,6 +63,9 @@ export interface BlockHashes {
   blocks: Uint8Array;
 }
 
+/** Bytes read through one stream when hashing a blob: 8 blocks. */
+const STREAM_WINDOW = 8 * CONTENT_HASH_BLOCK_SIZE;
+
 /** Digests under way at once: Web Crypto hashes off the main thread, so a few overlap well. */
 const HASH_CONCURRENCY = 3;
 
@@ -75,11 +78,14 @@ export type BlockHashing = Promise<BlockHashes> & {
 };
 
 /**
- * Hashes a blob's 4 MiB blocks and the content hash over them. The blob is read once, in order:
- * through its byte stream into one reused buffer where there is one (browsers read files so
- * several times faster than by slices, each of which is fresh memory), else by slices; a few
- * digests run meanwhile (Web Crypto copies what it hashes before it returns). `signal` stops
- * between blocks.
+ * Hashes a blob's 4 MiB blocks and the content hash over them. The blob is read once, in order,
+ * by a reader of its own where it has one (a file on disk in Node), else through the streams of
+ * {@link STREAM_WINDOW}-sized windows of it, copied into one reused buffer: browsers read a file
+ * so several times faster than by 4 MiB slices, each of which is fresh memory, and a window
+ * bounds what Node's Blob stream hands out at once (all it has). The streams' default readers,
+ * not BYOB ones: in Chromium 156 a BYOB read of a file picked after a page reload sometimes never
+ * settled. A few digests run meanwhile (Web Crypto copies what it hashes before it returns).
+ * `signal` stops between blocks.
  */
 export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
   const count = Math.ceil(blob.size / CONTENT_HASH_BLOCK_SIZE);
@@ -95,22 +101,29 @@ export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
   });
   const reader = readers.get(blob);
   const run = async (): Promise<BlockHashes> => {
-    let stream: ReadableStreamBYOBReader | undefined;
-    try {
-      stream = reader ? undefined : blob.stream().getReader({ mode: 'byob' });
-    } catch {
-      // Not a byte stream here: read by slices.
-    }
-    let buffer = new Uint8Array(Math.min(blob.size, CONTENT_HASH_BLOCK_SIZE));
-    // The stream's next `length` bytes, in `buffer`.
-    const fill = async (length: number) => {
-      for (let at = 0; at < length;) {
-        const { done, value } = await stream!.read(new Uint8Array(buffer.buffer, at, length - at));
-        if (done) throw new Error('The file ended early.');
-        buffer = new Uint8Array(value.buffer);
-        at += value.length;
+    const buffer = new Uint8Array(Math.min(blob.size, CONTENT_HASH_BLOCK_SIZE));
+    let stream: ReadableStreamDefaultReader<Uint8Array>;
+    let piece: Uint8Array = new Uint8Array(0); // Read from the stream, not used yet.
+    // Bytes [start, end) into `buffer`, through the stream of the window of the blob they are in.
+    const fill = async (start: number, end: number) => {
+      if (start % STREAM_WINDOW == 0) {
+        stream = blob
+          .slice(start, start + STREAM_WINDOW)
+          .stream()
+          .getReader();
       }
-      return buffer.subarray(0, length);
+      for (let at = start; at < end;) {
+        if (!piece.length) {
+          const { done, value } = await stream.read();
+          if (done) throw new Error('The file can no longer be read.');
+          piece = value;
+        }
+        const take = piece.subarray(0, end - at);
+        buffer.set(take, at - start);
+        piece = piece.subarray(take.length);
+        at += take.length;
+      }
+      return buffer.subarray(0, end - start);
     };
     try {
       for (let index = 0; index < count; index++) {
@@ -122,9 +135,7 @@ export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
           reader?.sha256
             ? reader.sha256(start, end)
             : sha256(
-                stream
-                  ? await fromFile(() => fill(end - start))
-                  : await readSlice(blob, start, end),
+                await (reader ? readSlice(blob, start, end) : fromFile(() => fill(start, end))),
               ),
         );
       }
@@ -132,8 +143,6 @@ export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
     } catch (err) {
       for (const [, fail] of settle) fail(err); // Blocks not hashed yet fail with it.
       throw err;
-    } finally {
-      void stream?.cancel().catch(() => undefined);
     }
     return { contentHash: toHex(await sha256(blocks)), blocks };
   };

@@ -71,6 +71,7 @@ describe('pause and resume in Chromium (Web Locks, msw fake server)', () => {
     const other = randomFile(20 * KiB, 'other.pdf');
     const later = randomFile(30 * KiB, 'later.pdf');
     // `other` cannot be read (so hashed) until the gate opens: its batch mate waits meanwhile.
+    // The SDK reads slices of it, as bytes (chunks) or through their streams (the content hash).
     const readable = gate();
     const slowBlob = new Blob([other], { type: other.type });
     slowBlob.slice = (...args: Parameters<Blob['slice']>) => {
@@ -79,20 +80,18 @@ describe('pause and resume in Chromium (Web Locks, msw fake server)', () => {
         await readable.wait;
         return Blob.prototype.arrayBuffer.call(part);
       };
+      part.stream = () => {
+        const reader = Blob.prototype.stream.call(part).getReader();
+        return new ReadableStream({
+          async pull(controller) {
+            await readable.wait;
+            const { done, value } = await reader.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          },
+        });
+      };
       return part;
-    };
-    // Hashing reads the file through its byte stream: that waits for the gate too.
-    slowBlob.stream = () => {
-      const reader = Blob.prototype.stream.call(slowBlob).getReader();
-      return new ReadableStream({
-        type: 'bytes',
-        async pull(controller) {
-          await readable.wait;
-          const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        },
-      });
     };
     const up = uploader(server, { concurrency: { files: 2 } });
     const a = up.add(small);
