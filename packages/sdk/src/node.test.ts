@@ -168,6 +168,23 @@ describe('upload sources', () => {
     });
   });
 
+  it('fileFromBuffer: hashed through the streams of windows of its Blob, past the first', async () => {
+    // Node's Blob stream hands out a whole window in one piece: blocks are cut out of it.
+    const bytes = randomBytes(9 * CONTENT_HASH_BLOCK_SIZE + 7);
+    const blocks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += CONTENT_HASH_BLOCK_SIZE) {
+      blocks.push(
+        createHash('sha256')
+          .update(bytes.subarray(at, at + CONTENT_HASH_BLOCK_SIZE))
+          .digest(),
+      );
+    }
+    const source = fileFromBuffer(bytes, 'memo.pdf');
+    const hashes = await hashBlocks(source.blob, new AbortController().signal);
+    assert.ok(Buffer.from(hashes.blocks).equals(Buffer.concat(blocks)));
+    assert.equal(hashes.contentHash, sha256(Buffer.concat(blocks)));
+  });
+
   it('FileHasher: the SHA-256 of a range, and clear failures', async () => {
     const file = path.join(dir, 'ranges.bin');
     const bytes = randomBytes(3 * 1024 * 1024 + 7); // more than the thread's 1 MiB buffer
