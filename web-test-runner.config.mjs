@@ -71,7 +71,8 @@ export default {
       launchOptions: {
         executablePath: CHROMIUM_PATH,
         headless: true,
-        args: CHROMIUM_ARGS,
+        // `gc()` for tests of what must survive a garbage collection (the content hash's reads).
+        args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'],
       },
     }),
   ],

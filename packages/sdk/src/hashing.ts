@@ -83,9 +83,10 @@ export type BlockHashing = Promise<BlockHashes> & {
  * {@link STREAM_WINDOW}-sized windows of it, copied into one reused buffer: browsers read a file
  * so several times faster than by 4 MiB slices, each of which is fresh memory, and a window
  * bounds what Node's Blob stream hands out at once (all it has). The streams' default readers,
- * not BYOB ones: in Chromium 156 a BYOB read of a file picked after a page reload sometimes never
- * settled. A few digests run meanwhile (Web Crypto copies what it hashes before it returns).
- * `signal` stops between blocks.
+ * not BYOB ones: in Chromium 156 a pending BYOB read does not keep its stream alive, and when
+ * nothing else holds the hashing (a resumed upload's check), a garbage collection leaves the read
+ * unsettled for good. A few digests run meanwhile (Web Crypto copies what it hashes before it
+ * returns). `signal` stops between blocks.
  */
 export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
   const count = Math.ceil(blob.size / CONTENT_HASH_BLOCK_SIZE);
