@@ -107,7 +107,7 @@ export function hashBlocks(blob: Blob, signal: AbortSignal): BlockHashing {
     let piece: Uint8Array = new Uint8Array(0); // Read from the stream, not used yet.
     // Bytes [start, end) into `buffer`, through the stream of the window of the blob they are in.
     const fill = async (start: number, end: number) => {
-      if (start % STREAM_WINDOW == 0) {
+      if (start % STREAM_WINDOW === 0) {
         stream = blob
           .slice(start, start + STREAM_WINDOW)
           .stream()
