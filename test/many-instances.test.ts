@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { API_PREFIX } from '@file-uploader/protocol';
-import { createUploader, type Upload } from '@file-uploader/sdk/node';
+import { createUploader, TERMINAL_STATES, type Upload } from '@file-uploader/sdk/node';
 import { pdf, randomBytes } from '../reference-server/test/fixtures.js';
 import {
   contentHash,
@@ -130,6 +130,7 @@ describe('three instances, one Redis, one bucket', () => {
     '20 uploads across the instances survive one of them being killed half-way',
     { timeout: 240_000 },
     async () => {
+      const startedAt = Date.now();
       const token = await instances[0]!.token(USER);
       const uploader = createUploader({
         endpoint: `${proxy.url}${API_PREFIX}`,
@@ -152,6 +153,16 @@ describe('three instances, one Redis, one bucket', () => {
       await victim.kill(); // SIGKILL: whatever it was doing is cut off
       proxy.backends.splice(proxy.backends.indexOf(victim.url), 1);
 
+      // Bounded inside the test's own timeout, so a hang says which uploads were stuck where.
+      const settled = await eventually(
+        async () => uploads.every((u) => u.state === 'failed' || TERMINAL_STATES.includes(u.state)),
+        Math.max(10_000, 200_000 - (Date.now() - startedAt)),
+        50,
+      );
+      assert.ok(
+        settled,
+        `uploads not settled: ${uploads.map((u, i) => `${i} ${u.state} ${u.progress.confirmedBytes}/${u.size}`).join(', ')}`,
+      );
       const results = await Promise.all(uploads.map((u) => u.done));
       for (const [i, result] of results.entries()) {
         assert.equal(result.status, 'ready', `upload ${i}`);
