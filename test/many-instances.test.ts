@@ -129,8 +129,10 @@ describe('three instances, one Redis, one bucket', () => {
   test(
     '20 uploads across the instances survive one of them being killed half-way',
     { timeout: 240_000 },
-    async () => {
+    async (t) => {
       const startedAt = Date.now();
+      // Where a run got to, printed with its result even when it times out.
+      const reached = (what: string) => t.diagnostic(`${what} after ${Date.now() - startedAt} ms`);
       const token = await instances[0]!.token(USER);
       const uploader = createUploader({
         endpoint: `${proxy.url}${API_PREFIX}`,
@@ -149,6 +151,7 @@ describe('three instances, one Redis, one bucket', () => {
       const confirmed = () => uploads.reduce((sum, u) => sum + u.progress.confirmedBytes, 0);
       const halfway = await eventually(async () => confirmed() >= total / 2, 120_000, 20);
       assert.ok(halfway, 'half of the bytes were confirmed');
+      reached('half of the bytes confirmed');
       const victim = instances[1]!;
       await victim.kill(); // SIGKILL: whatever it was doing is cut off
       proxy.backends.splice(proxy.backends.indexOf(victim.url), 1);
@@ -163,6 +166,7 @@ describe('three instances, one Redis, one bucket', () => {
         settled,
         `uploads not settled: ${uploads.map((u, i) => `${i} ${u.state} ${u.progress.confirmedBytes}/${u.size}`).join(', ')}`,
       );
+      reached('all 20 uploads settled');
       const results = await Promise.all(uploads.map((u) => u.done));
       for (const [i, result] of results.entries()) {
         assert.equal(result.status, 'ready', `upload ${i}`);
@@ -180,6 +184,7 @@ describe('three instances, one Redis, one bucket', () => {
       );
       for (const bytes of files) assert.ok(stored.has(sha256(bytes)), 'every file stored whole');
 
+      reached('every file stored whole');
       // Dedupe holds across instances: the same bytes again complete without a chunk.
       const chunksBefore = proxy.chunkRequests;
       const again = uploader.add(
@@ -190,6 +195,7 @@ describe('three instances, one Redis, one bucket', () => {
       assert.equal(twin.contentHash, contentHash(files[0]!));
       assert.equal(proxy.chunkRequests, chunksBefore, 'no chunk was sent for the duplicate');
 
+      reached('the duplicate ready');
       // Cleanup: an instance started with a short session lifetime sweeps staging at start;
       // whatever the killed instance left half-written there goes.
       const sweeper = await startTestServer({ ...env, SESSION_TTL: '1s' });
