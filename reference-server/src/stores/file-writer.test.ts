@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FileWriter, WRITE_SIZE } from './file-writer.js';
-import { RangeHasher } from './range-hasher.js';
+import { WritingThread } from './writing-thread.js';
 
 let dir: string;
 before(async () => {
@@ -31,35 +31,47 @@ function cut(bytes: Buffer, sizes: number[]): Buffer[] {
   return pieces;
 }
 
+/**
+ * Writes random bodies, cut into random pieces, at random places of files filled around them,
+ * checking the bytes (and, on a writing thread, the digest) after each.
+ */
+async function writesAnyCut(thread: WritingThread | undefined, numRuns: number): Promise<void> {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 3 * WRITE_SIZE + 17 }),
+      fc.array(fc.integer({ min: 1, max: 100_000 }), { maxLength: 40 }),
+      fc.integer({ min: 0, max: 5000 }),
+      async (length, sizes, start) => {
+        const path = join(dir, `cut-${n++}`);
+        const around = Buffer.alloc(start + length + 300, 0xee);
+        await writeFile(path, around);
+        const body = randomBytes(length);
+        const out = await open(path, 'r+');
+        const writer = new FileWriter(out, start, length, thread);
+        try {
+          await pipeline(Readable.from(cut(body, sizes)), writer);
+          if (thread) {
+            const expected = createHash('sha256').update(body).digest();
+            assert.ok((await writer.digest()).equals(expected), 'digest');
+          }
+        } finally {
+          await out.close();
+        }
+        assert.equal(writer.bytesWritten, length);
+        const expected = Buffer.from(around);
+        body.copy(expected, start);
+        assert.ok((await readFile(path)).equals(expected));
+        await rm(path);
+      },
+    ),
+    { numRuns },
+  );
+}
+
 describe('FileWriter', () => {
   it('writes any cut of a body at its place, leaving the bytes around it alone', async () => {
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 0, max: 3 * WRITE_SIZE + 17 }),
-        fc.array(fc.integer({ min: 1, max: 100_000 }), { maxLength: 40 }),
-        fc.integer({ min: 0, max: 5000 }),
-        async (length, sizes, start) => {
-          const path = join(dir, `cut-${n++}`);
-          const around = Buffer.alloc(start + length + 300, 0xee);
-          await writeFile(path, around);
-          const body = randomBytes(length);
-          const out = await open(path, 'r+');
-          const writer = new FileWriter(out, start, length);
-          try {
-            await pipeline(Readable.from(cut(body, sizes)), writer);
-          } finally {
-            await out.close();
-          }
-          assert.equal(writer.bytesWritten, length);
-          const expected = Buffer.from(around);
-          body.copy(expected, start);
-          assert.ok((await readFile(path)).equals(expected));
-          await rm(path);
-        },
-      ),
-      { numRuns: 40 },
-    );
+    await writesAnyCut(undefined, 40);
   });
 
   it('fails a body longer than its limit and writes nothing past the limit', async () => {
@@ -82,31 +94,48 @@ describe('FileWriter', () => {
   });
 });
 
-describe('RangeHasher', () => {
-  it('hashes a range of an open file on its thread', async () => {
-    const bytes = randomBytes(3 * 1024 * 1024 + 5);
-    const path = join(dir, 'hashed');
-    await writeFile(path, bytes);
-    const hasher = new RangeHasher();
-    const file = await open(path, 'r');
+describe('FileWriter on the writing thread', () => {
+  it('writes any cut of a body at its place and hashes exactly those bytes', async () => {
+    await writesAnyCut(new WritingThread(), 25);
+  });
+
+  it('keeps the bodies of writers working at once apart', async () => {
+    const thread = new WritingThread();
+    const path = join(dir, 'beside');
+    const bodies = [0, 1, 2, 3].map(() => randomBytes(2 * WRITE_SIZE + 1000));
+    const size = bodies[0]!.length;
+    const out = await open(path, 'w+');
     try {
-      const ranges: Array<[number, number]> = [
-        [0, bytes.length],
-        [12_345, 2 * 1024 * 1024],
-        [bytes.length, 0],
-      ];
-      const digests = await Promise.all(
-        ranges.map(([offset, length]) => hasher.digest(file.fd, offset, length)),
+      const writers = bodies.map((_, i) => new FileWriter(out, i * size, size, thread));
+      await Promise.all(
+        bodies.map((body, i) =>
+          pipeline(Readable.from(cut(body, [70_000, 3, 99_999])), writers[i]!),
+        ),
       );
-      ranges.forEach(([offset, length], i) => {
-        const expected = createHash('sha256')
-          .update(bytes.subarray(offset, offset + length))
-          .digest();
-        assert.ok(digests[i]?.equals(expected), `range ${offset}+${length}`);
+      const digests = await Promise.all(writers.map((writer) => writer.digest()));
+      digests.forEach((digest, i) => {
+        assert.ok(digest.equals(createHash('sha256').update(bodies[i]!).digest()), `body ${i}`);
       });
-      await assert.rejects(hasher.digest(file.fd, bytes.length - 10, 20), /ends before byte/);
     } finally {
-      await file.close();
+      await out.close();
     }
+    assert.ok((await readFile(path)).equals(Buffer.concat(bodies)));
+  });
+
+  it("fails with the write's own error, and so does the digest", async () => {
+    const path = join(dir, 'read-only');
+    await writeFile(path, Buffer.alloc(10));
+    const out = await open(path, 'r');
+    const writer = new FileWriter(out, 0, Number.POSITIVE_INFINITY, new WritingThread());
+    try {
+      await assert.rejects(
+        pipeline(Readable.from([randomBytes(WRITE_SIZE), randomBytes(WRITE_SIZE)]), writer),
+        { code: 'EBADF' },
+      );
+      await assert.rejects(writer.digest(), { code: 'EBADF' });
+    } finally {
+      await out.close();
+    }
+    assert.ok((await readFile(path)).equals(Buffer.alloc(10)), 'the file is untouched');
   });
 });

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { WritingThread } from './writing-thread.js';
 
 /**
  * Bytes per write. Network bodies arrive in 64 KiB pieces; one write per 256 KiB of them takes
@@ -37,8 +38,9 @@ const FLIGHTS = 4;
  * written at once: pieces held until a slow write completes outlive the young generation, and
  * old pieces of memory outside the heap set off a full garbage collection every few dozen
  * megabytes, which then slows everything further. When all buffers are under way, the stream
- * pushes back and the bytes wait in the socket, not in the heap. The file handle stays open;
- * its owner closes it.
+ * pushes back and the bytes wait in the socket, not in the heap. Given a writing thread, the
+ * buffers are written there and hashed on the way (`digest()`), instead of by the thread pool.
+ * The file handle stays open; its owner closes it.
  */
 export class FileWriter extends Writable {
   /** Bytes handed to writes so far (the next write's place); all on disk once finished. */
@@ -48,13 +50,33 @@ export class FileWriter extends Writable {
   #flights = new Set<Promise<void>>();
   #failure: Error | undefined;
 
+  /** The job on the writing thread, when writes go there (and are hashed there). */
+  readonly #job: number | undefined;
+
   constructor(
     private readonly out: FileHandle,
     private readonly start: number,
     private readonly limit = Number.POSITIVE_INFINITY,
+    private readonly thread?: WritingThread,
   ) {
     // One network piece waits here at most; the rest wait in the socket.
     super({ highWaterMark: 64 * 1024 });
+    this.#job = thread?.job();
+  }
+
+  /**
+   * SHA-256 of the bytes written, for a writer on a writing thread, once the stream has finished;
+   * rejects when a write failed.
+   */
+  digest(): Promise<Buffer> {
+    if (!this.thread) return Promise.reject(new Error('This writer does not hash'));
+    // A writer that failed or was stopped dropped its job: a digest would be of part of the body.
+    if (!this.writableFinished) {
+      return Promise.reject(
+        this.#failure ?? this.errored ?? new Error('The body was not written whole'),
+      );
+    }
+    return this.thread.end(this.#job as number);
   }
 
   /** Bytes written, once the stream has finished. */
@@ -78,7 +100,14 @@ export class FileWriter extends Writable {
     // Writes under way still use their buffers: those go back to the spares when done.
     if (this.#filling) giveBack(this.#filling);
     this.#filling = undefined;
-    done(error);
+    if (!this.thread) return done(error);
+    // Not done before the thread has answered every write under way: the owner closes the file
+    // then, and its descriptor's number could be a new file's by the time a late write ran.
+    const { thread } = this;
+    void Promise.allSettled([...this.#flights]).then(() => {
+      if (!this.writableFinished) thread.drop(this.#job as number);
+      done(error);
+    });
   }
 
   async #take(piece: Buffer): Promise<void> {
@@ -102,13 +131,19 @@ export class FileWriter extends Writable {
     this.#filled = 0;
     const position = this.start + this.#sent;
     this.#sent += bytes;
-    const flight: Promise<void> = writeAll(this.out, buffer.subarray(0, bytes), position)
-      .then(
-        () => giveBack(buffer),
-        (error: unknown) => {
-          this.#failure ??= error instanceof Error ? error : new Error(String(error));
-        },
-      )
+    const fail = (error: unknown) => {
+      this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    };
+    const written = this.thread
+      ? this.thread
+          .write(this.#job as number, this.out.fd, buffer, bytes, position)
+          .then((done) => {
+            giveBack(done.buffer);
+            if (done.error) throw done.error;
+          })
+      : writeAll(this.out, buffer.subarray(0, bytes), position).then(() => giveBack(buffer));
+    const flight: Promise<void> = written
+      .then(() => undefined, fail)
       .finally(() => this.#flights.delete(flight));
     this.#flights.add(flight);
   }

@@ -41,7 +41,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ChunkPlacement, ChunkRef, StagedChunk } from './blob-store.js';
 import { ChunkBusyError, ObjectExistsError } from './blob-store.js';
 import { FileWriter, writeAll } from './file-writer.js';
-import { rangeHasher } from './range-hasher.js';
+import { writingThread } from './writing-thread.js';
 import { assertChunkRef, assertObjectKey, assertRange, assertSegment } from './blob-keys.js';
 import {
   assertValidKey,
@@ -140,7 +140,7 @@ export class FsBlobStore implements BlobStore {
     this.#inPlace = options.inPlace === true && !options.encryptionKey;
   }
 
-  /** Chunks written in place are hashed from disk on a thread of their own. */
+  /** Chunks written in place are written and hashed on a thread of their own. */
   get hashesStagedChunks(): boolean {
     return this.#inPlace;
   }
@@ -351,7 +351,8 @@ export class FsBlobStore implements BlobStore {
       const out = await open(dataPath, constants.O_RDWR | constants.O_CREAT);
       const { ino, size } = await out.stat();
       // Never past the chunk's own range: the next chunk's bytes may be there already.
-      const writer = new FileWriter(out, offset, length);
+      // Written and hashed on the writing thread, not the event loop.
+      const writer = new FileWriter(out, offset, length, writingThread);
       // Open until the chunk is committed or dropped: its digest is read through it.
       let closing: Promise<void> | undefined;
       const close = () => (closing ??= out.close());
@@ -369,13 +370,14 @@ export class FsBlobStore implements BlobStore {
       }
       const written = writer.bytesWritten;
       let digest: Promise<Buffer> | undefined;
+      // Ends the writer's job on its thread, which then lets go of its hash.
+      const hashed = () => (digest ??= writer.digest());
       let committed: Promise<'created' | 'exists'> | undefined;
       return {
-        // Read back from the page cache and hashed on the hashing thread, not the event loop.
-        digest: () => (digest ??= rangeHasher.digest(out.fd, offset, written)),
+        digest: hashed,
         commit: () => {
           committed ??= (async () => {
-            await digest?.catch(() => undefined);
+            await hashed().catch(() => undefined);
             await close();
             // A delete while the body streamed removed `data`: the chunk must not reappear.
             const gone = async () => (await stat(dataPath).catch(() => undefined))?.ino !== ino;
@@ -395,7 +397,7 @@ export class FsBlobStore implements BlobStore {
         },
         discard: async () => {
           if (!committed) {
-            await digest?.catch(() => undefined);
+            await hashed().catch(() => undefined);
             await close();
             release(); // its bytes in `data` are nobody's until written again
           }
