@@ -168,11 +168,15 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       Contender,
     ];
 
-    const runs = await alternate(baseline, candidates, {
+    const settings = {
       rounds: ctx.rounds,
       warmup: ctx.warmup,
-      onRun: (name, s) => ctx.log(`  ${name}: ${mibPerSecond(s.bytes, s.ms).toFixed(0)} MiB/s`),
-    });
+      onRun: (name: string, s: Sample) =>
+        ctx.log(`  ${name}: ${mibPerSecond(s.bytes, s.ms).toFixed(0)} MiB/s`),
+    };
+    const local = await alternate(baseline, [naive, tus8, tusOne, oursSdk], settings);
+    const remote = await alternate(baseline, [oursGcsSdk], settings);
+    const runs = { baseline, pairs: [...local.pairs, ...remote.pairs] };
 
     const speed = (s: Sample) => mibPerSecond(s.bytes, s.ms);
     const allBaseline = runs.pairs.flatMap((p) => p.baselineRuns).map(speed);
@@ -226,7 +230,9 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         `the reference server's stored object), outside the timed part. The GCS row runs a second`,
         'reference server with `STORAGE=gcs` against the GCS emulator of the tests',
         '(test/gcs-emulator, objects in memory) in its own process; its stored object is read back',
-        `through the server's download route (a v4 signed URL to the emulator) and hashed.`,
+        `through the server's download route (a v4 signed URL to the emulator) and hashed; its`,
+        'runs come after all the others, in an alternation of their own with curl (beside them,',
+        'they slowed the embedded row: bench/README.md).',
         `Time ends when the upload`,
         `is complete: for ours, when the SDK's \`done\` resolves (file assembled, type-checked,`,
         `ready); ours uses the server's default chunk size (${mib(DEFAULT_CHUNK_SIZE)}) and the`,
