@@ -16,8 +16,6 @@ interface Waiter {
   onStatus: (status: FileStatus) => void;
   resolve: (status: FileStatusResponse) => void;
   reject: (error: unknown) => void;
-  /** Set once the final status is being fetched, so several events fetch it once. */
-  ending?: boolean;
 }
 
 /** The files of one session that wait for their outcome, and what stops its stream. */
@@ -101,10 +99,11 @@ export class OutcomeFollower {
     });
   }
 
-  /** Fetches a waiter's status and settles it when final; never throws. */
-  async #check(waiter: Waiter, final = false): Promise<void> {
-    if (waiter.ending) return;
-    waiter.ending = final;
+  /**
+   * Fetches a waiter's status and settles it when final; never throws. Every event that says
+   * final asks again: the status route may not have caught up with the first (a replica).
+   */
+  async #check(waiter: Waiter): Promise<void> {
     await this.status(waiter.fileId, waiter.signal).then((result) => {
       if (FINAL_STATUSES.includes(result.status)) waiter.resolve(result);
       else waiter.onStatus(result.status);
@@ -190,8 +189,8 @@ export class OutcomeFollower {
       for (const waiter of watch.waiters) {
         if (waiter.fileId !== file?.fileId || !file.status) continue;
         if (FINAL_STATUSES.includes(file.status) || event.type === 'upload.deleted') {
-          // Events carry less than the status route: fetch the full answer once.
-          void this.#check(waiter, true);
+          // Events carry less than the status route: fetch the full answer.
+          void this.#check(waiter);
         } else waiter.onStatus(file.status);
       }
     }
