@@ -16,6 +16,8 @@ interface Waiter {
   onStatus: (status: FileStatus) => void;
   resolve: (status: FileStatusResponse) => void;
   reject: (error: unknown) => void;
+  /** Set while the final status is being fetched, so several events fetch it once. */
+  ending?: boolean;
 }
 
 /** The files of one session that wait for their outcome, and what stops its stream. */
@@ -100,13 +102,18 @@ export class OutcomeFollower {
   }
 
   /**
-   * Fetches a waiter's status and settles it when final; never throws. Every event that says
-   * final asks again: the status route may not have caught up with the first (a replica).
+   * Fetches a waiter's status and settles it when final; never throws. When an event said final
+   * and the answer is not (a status read from a store that has not caught up), it asks again a
+   * second later, until the answer is final; events meanwhile are taken as usual.
    */
-  async #check(waiter: Waiter): Promise<void> {
+  async #check(waiter: Waiter, final?: boolean): Promise<void> {
+    if (waiter.ending) return;
+    waiter.ending = final;
     await this.status(waiter.fileId, waiter.signal).then((result) => {
-      if (FINAL_STATUSES.includes(result.status)) waiter.resolve(result);
-      else waiter.onStatus(result.status);
+      waiter.ending = false;
+      if (FINAL_STATUSES.includes(result.status)) return waiter.resolve(result);
+      waiter.onStatus(result.status);
+      if (final) setTimeout(() => this.#check(waiter, true), 1000);
     }, waiter.reject);
   }
 
@@ -189,8 +196,8 @@ export class OutcomeFollower {
       for (const waiter of watch.waiters) {
         if (waiter.fileId !== file?.fileId || !file.status) continue;
         if (FINAL_STATUSES.includes(file.status) || event.type === 'upload.deleted') {
-          // Events carry less than the status route: fetch the full answer.
-          void this.#check(waiter);
+          // Events carry less than the status route: fetch the full answer once.
+          void this.#check(waiter, true);
         } else waiter.onStatus(file.status);
       }
     }

@@ -14,7 +14,8 @@ export class UploadError extends Error {
     readonly status?: number,
     options?: { cause?: unknown; retryAfterMs?: number; details?: unknown },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Error reads only `cause` (and sets it when the key is there).
+    super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
     this.details = options?.details;
   }
