@@ -1,9 +1,13 @@
 /** CPU time of the processes in a run, to tell which one an upload waits for. */
-import type { ServerProcess } from './processes.js';
+import type { CpuTimes, ServerProcess } from './processes.js';
 import { median } from './stats.js';
 
-/** CPU seconds each process used during one run, and the run's wall time in seconds. */
-export type CpuSample = Record<string, number> & { wall: number };
+/** CPU time each process used during one run, and the run's wall time, in seconds. */
+export interface CpuSample {
+  wall: number;
+  /** By process: `client` (this process) and each server by its given name. */
+  used: Record<string, CpuTimes>;
+}
 
 /**
  * Runs `work`, reading the CPU time of `servers` (from /proc) and of this process (the client)
@@ -14,27 +18,38 @@ export async function cpuDuring<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: CpuSample }> {
   const entries = Object.entries(servers);
-  const read = () => Promise.all(entries.map(([, server]) => server.cpuSeconds()));
+  const read = () => Promise.all(entries.map(([, server]) => server.cpuTimes()));
   const before = await read();
   const client = process.cpuUsage();
   const started = performance.now();
   const result = await work();
   const wall = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(client);
+  const own = process.cpuUsage(client);
   const after = await read();
-  const cpu: CpuSample = { wall, client: (used.user + used.system) / 1e6 };
-  entries.forEach(([name], i) => (cpu[name] = (after[i] as number) - (before[i] as number)));
-  return { result, cpu };
+  const used: Record<string, CpuTimes> = {
+    client: { user: own.user / 1e6, system: own.system / 1e6 },
+  };
+  entries.forEach(([name], i) => {
+    const [was, is] = [before[i] as CpuTimes, after[i] as CpuTimes];
+    used[name] = { user: is.user - was.user, system: is.system - was.system };
+  });
+  return { result, cpu: { wall, used } };
 }
 
-/** "reference server 12.1 s, emulator 30.2 s, client 8.0 s of 40.3 s": medians over the runs. */
+/**
+ * "client 1.0 s (50 % of a core; 0.3 s in the kernel), reference server ...": medians over the
+ * runs. Kernel time shows what writing to sockets and into the page cache cost.
+ */
 export function cpuNote(who: string, samples: CpuSample[]): string {
   if (samples.length === 0) return `${who}: no runs.`;
-  const names = Object.keys(samples[0] as CpuSample).filter((k) => k !== 'wall');
+  const names = Object.keys((samples[0] as CpuSample).used);
   const wall = median(samples.map((s) => s.wall));
   const parts = names.map((name) => {
-    const seconds = median(samples.map((s) => s[name] ?? 0));
-    return `${name} ${seconds.toFixed(1)} s (${((seconds / wall) * 100).toFixed(0)} % of a core)`;
+    const times = samples.map((s) => s.used[name] ?? { user: 0, system: 0 });
+    const seconds = median(times.map((t) => t.user + t.system));
+    const kernel = median(times.map((t) => t.system));
+    const share = ((seconds / wall) * 100).toFixed(0);
+    return `${name} ${seconds.toFixed(1)} s (${share} % of a core; ${kernel.toFixed(1)} s in the kernel)`;
   });
   return `CPU time per run of ${who} (medians over ${samples.length} runs, warm-up included; ${wall.toFixed(1)} s of wall time): ${parts.join(', ')}.`;
 }

@@ -68,6 +68,8 @@ export interface ServerProcess {
   peakRss(): Promise<number>;
   /** CPU time (user + system) the process has used so far, in seconds. */
   cpuSeconds(): Promise<number>;
+  /** The same, split into user and system (kernel) time. */
+  cpuTimes(): Promise<CpuTimes>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL; resolves when the process is gone. */
@@ -148,6 +150,7 @@ function serverProcess(name: string, port: number, url: string, run: Launched): 
     pid: child.pid as number,
     peakRss: () => vmHwm(child.pid as number),
     cpuSeconds: () => cpuSeconds(child.pid as number),
+    cpuTimes: () => cpuTimes(child.pid as number),
     async stop(graceMs = 10_000) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -165,8 +168,20 @@ function serverProcess(name: string, port: number, url: string, run: Launched): 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux unless told otherwise). */
 let userHz: number | undefined;
 
+/** CPU time of a process, in seconds. */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
 /** CPU time (user + system) of a live process, in seconds, from /proc. */
 export async function cpuSeconds(pid: number): Promise<number> {
+  const { user, system } = await cpuTimes(pid);
+  return user + system;
+}
+
+/** User and system CPU time of a live process, in seconds, from /proc. */
+export async function cpuTimes(pid: number): Promise<CpuTimes> {
   if (userHz === undefined) {
     try {
       userHz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -177,7 +192,7 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at field 3; utime, stime: 14, 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / userHz;
+  return { user: Number(fields[11]) / userHz, system: Number(fields[12]) / userHz };
 }
 
 /** Starts `node <args>` with `env` and waits until `ready` resolves. */
