@@ -122,6 +122,21 @@ describe('FileWriter on the writing thread', () => {
     assert.ok((await readFile(path)).equals(Buffer.concat(bodies)));
   });
 
+  it('hashes an empty body, and refuses a digest its thread does not know', async () => {
+    const path = join(dir, 'empty');
+    const out = await open(path, 'w+');
+    const thread = new WritingThread();
+    try {
+      const empty = new FileWriter(out, 0, 0, thread);
+      await pipeline(Readable.from([]), empty);
+      assert.ok((await empty.digest()).equals(createHash('sha256').digest()));
+      // A job the thread never wrote for (as after the thread was started again).
+      await assert.rejects(thread.end(thread.job()), /lost this job/);
+    } finally {
+      await out.close();
+    }
+  });
+
   it("fails with the write's own error, and so does the digest", async () => {
     const path = join(dir, 'read-only');
     await writeFile(path, Buffer.alloc(10));

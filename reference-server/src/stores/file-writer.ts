@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { WritingThread } from './writing-thread.js';
@@ -76,6 +77,8 @@ export class FileWriter extends Writable {
         this.#failure ?? this.errored ?? new Error('The body was not written whole'),
       );
     }
+    // Nothing was written on the thread (an empty body): nothing to ask it.
+    if (this.#sent === 0) return Promise.resolve(createHash('sha256').digest());
     return this.thread.end(this.#job as number);
   }
 

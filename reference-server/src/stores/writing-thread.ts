@@ -33,8 +33,10 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ op, id: message.id, buffer, error: job.error }, [buffer]);
   } else if (op === 'end') {
     jobs.delete(id);
-    const digest = job ? job.error ? undefined : job.hash.digest() : createHash('sha256').digest();
-    parentPort.postMessage({ op, id: message.id, digest, error: job && job.error });
+    // A job this thread never wrote for (it was started again since) cannot have a digest here.
+    const error = job ? job.error : { message: 'The writing thread lost this job' };
+    const digest = error ? undefined : job.hash.digest();
+    parentPort.postMessage({ op, id: message.id, digest, error });
   } else if (op === 'drop') {
     jobs.delete(id);
   }
@@ -95,7 +97,10 @@ export class WritingThread {
     return answer.error ? { buffer: back, error: threadError(answer.error) } : { buffer: back };
   }
 
-  /** SHA-256 of everything the job wrote, once all its writes are done; rejects if one failed. */
+  /**
+   * SHA-256 of everything the job wrote, once all its writes are done; rejects if one failed, or
+   * if the job wrote nothing (there is nothing to hash on the thread).
+   */
   async end(job: number): Promise<Buffer> {
     const answer = await this.#ask({ op: 'end', job });
     if (answer.error) throw threadError(answer.error);
