@@ -27,9 +27,7 @@ test('a server that picks its port is found by its announcement, answers there, 
     assert.equal(server.port, Number(new URL(announced.url).port));
     assert.equal(await (await fetch(server.url)).text(), 'hi');
     assert.ok((await server.cpuSeconds()) > 0, 'the busy loop shows as CPU time');
-    const { user, system } = await server.cpuTimes();
-    assert.ok(user > 0, 'the busy loop is user time');
-    assert.ok(system >= 0);
+    assert.ok((await server.cpuTimes()).user > 0, 'the busy loop is user time');
   } finally {
     await server.stop();
   }
